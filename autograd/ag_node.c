@@ -1,0 +1,96 @@
+/* ag_node.c - recording: grad mode, ag_apply (op + node), node lifetime, ag_detach. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ag.h"
+#include "ag_node.h"
+
+static _Thread_local bool grad_disabled;
+static uint64_t next_seq = 1;
+
+bool ag_grad_enabled(void) { return !grad_disabled; }
+
+bool ag_set_grad_enabled(bool enabled) {
+    bool previous = !grad_disabled;
+    grad_disabled = !enabled;
+    return previous;
+}
+
+bool ag_input_differentiable(enum tn_op op, int i) {
+    if (tn_op_info(op)->flags & TN_OPF_NONDIFF) return false;
+    switch (op) {
+    case TN_OP_WHERE: return i != 0;       /* the condition is a mask */
+    case TN_OP_GATHER: return i != 1;      /* the index */
+    case TN_OP_SCATTER_ADD: return i != 0; /* the index */
+    default: return true;
+    }
+}
+
+void ag_node_release_inputs(struct ag_node *node) {
+    for (int i = 0; i < node->n_inputs; i++) {
+        tn_release(node->inputs[i]);
+        node->inputs[i] = NULL;
+    }
+    node->released = true;
+}
+
+/* Releases nodes iteratively: dropping a node may drop its inputs' nodes, and a chain of
+ * thousands of nodes must not recurse thousands deep. */
+void ag_node_release(struct ag_node *node) {
+    static _Thread_local struct ag_node **stack;
+    static _Thread_local int64_t n_stack, cap_stack;
+    static _Thread_local bool draining;
+    if (--node->refcount > 0) return;
+    if (n_stack == cap_stack) {
+        int64_t cap = cap_stack ? 2 * cap_stack : 256;
+        struct ag_node **grown = realloc(stack, (size_t)cap * sizeof *grown);
+        TN_CHECK(grown, "ag_node_release", "out of host memory");
+        stack = grown;
+        cap_stack = cap;
+    }
+    stack[n_stack++] = node;
+    if (draining) return; /* an outer call is emptying the stack */
+    draining = true;
+    while (n_stack > 0) {
+        struct ag_node *dead = stack[--n_stack];
+        ag_node_release_inputs(dead); /* may push more nodes */
+        tn_release(dead->pending);
+        free(dead);
+    }
+    draining = false;
+}
+
+struct tn_tensor *ag_apply(enum tn_op op, int n, struct tn_tensor *const *in,
+                           const struct tn_op_params *p) {
+    struct tn_tensor *out = tn_op_run(op, n, in, p);
+    if (grad_disabled) return out;
+    bool any = false;
+    bool needs[TN_MAX_INPUTS] = {0};
+    for (int i = 0; i < n; i++) {
+        needs[i] = in[i]->requires_grad && ag_input_differentiable(op, i);
+        any = any || needs[i];
+    }
+    if (!any) return out;
+    tn_set_node_release(ag_node_release);
+    struct ag_node *node = calloc(1, sizeof *node);
+    TN_CHECK(node, tn_op_name(op), "out of host memory for a node");
+    node->refcount = 1;
+    node->op = op;
+    node->params = *p;
+    node->n_inputs = n;
+    for (int i = 0; i < n; i++) {
+        node->inputs[i] = tn_retain(in[i]);
+        node->versions[i] = in[i]->storage->version;
+        node->needs_grad[i] = needs[i];
+    }
+    node->out_ndim = out->ndim;
+    memcpy(node->out_shape, out->shape, sizeof(int64_t) * (size_t)out->ndim);
+    node->seq = next_seq++;
+    out->grad_fn = node;
+    out->requires_grad = true;
+    return out;
+}
+
+struct tn_tensor *ag_detach(struct tn_tensor *x) {
+    return tn_view(x, x->ndim, x->shape, x->strides, x->offset);
+}

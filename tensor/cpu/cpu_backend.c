@@ -1,0 +1,76 @@
+/* cpu_backend.c - the CPU backend: host memory copies and the table of CPU kernels. */
+#include <string.h>
+
+#include "cpu_internal.h"
+
+static void cpu_copy(int index, void *dst, const void *src, size_t bytes) {
+    (void)index;
+    memcpy(dst, src, bytes);
+}
+
+static void cpu_fill(int index, float *dst, float value, int64_t n) {
+    (void)index;
+#pragma omp parallel for if (n >= 4 * CPU_PARALLEL_MIN)
+    for (int64_t i = 0; i < n; i++) dst[i] = value;
+}
+
+static const struct tn_backend cpu_backend = {
+    .name = "cpu",
+    .type = TN_DEVICE_CPU,
+    .copy_from_host = cpu_copy,
+    .copy_to_host = cpu_copy,
+    .fill = cpu_fill,
+    .kernels =
+        {
+            [TN_OP_ADD] = cpu_kernel_binary,
+            [TN_OP_SUB] = cpu_kernel_binary,
+            [TN_OP_MUL] = cpu_kernel_binary,
+            [TN_OP_DIV] = cpu_kernel_binary,
+            [TN_OP_WHERE] = cpu_kernel_where,
+            [TN_OP_GT] = cpu_kernel_binary,
+            [TN_OP_GE] = cpu_kernel_binary,
+            [TN_OP_LT] = cpu_kernel_binary,
+            [TN_OP_LE] = cpu_kernel_binary,
+            [TN_OP_EQ] = cpu_kernel_binary,
+            [TN_OP_NE] = cpu_kernel_binary,
+            [TN_OP_NEG] = cpu_kernel_unary,
+            [TN_OP_ADD_SCALAR] = cpu_kernel_unary,
+            [TN_OP_MUL_SCALAR] = cpu_kernel_unary,
+            [TN_OP_POW_SCALAR] = cpu_kernel_unary,
+            [TN_OP_EXP] = cpu_kernel_unary,
+            [TN_OP_LOG] = cpu_kernel_unary,
+            [TN_OP_SQRT] = cpu_kernel_unary,
+            [TN_OP_ABS] = cpu_kernel_unary,
+            [TN_OP_SIGN] = cpu_kernel_unary,
+            [TN_OP_CLAMP] = cpu_kernel_unary,
+            [TN_OP_SIGMOID] = cpu_kernel_unary,
+            [TN_OP_TANH] = cpu_kernel_unary,
+            [TN_OP_SILU] = cpu_kernel_unary,
+            [TN_OP_RELU] = cpu_kernel_unary,
+            [TN_OP_LEAKY_RELU] = cpu_kernel_unary,
+            [TN_OP_SUM] = cpu_kernel_reduce,
+            [TN_OP_AMAX] = cpu_kernel_reduce,
+            [TN_OP_ARGMAX] = cpu_kernel_argmax,
+            [TN_OP_MATMUL] = cpu_kernel_matmul,
+            [TN_OP_UNSLICE] = cpu_kernel_unslice,
+            [TN_OP_CONTIGUOUS] = cpu_kernel_contiguous,
+            [TN_OP_CONCAT] = cpu_kernel_concat,
+            [TN_OP_PAD] = cpu_kernel_pad,
+            [TN_OP_PAD_ADJOINT] = cpu_kernel_pad_adjoint,
+            [TN_OP_CONV2D] = cpu_kernel_conv2d,
+            [TN_OP_CONV2D_GRAD_INPUT] = cpu_kernel_conv2d_grad_input,
+            [TN_OP_CONV2D_GRAD_WEIGHT] = cpu_kernel_conv2d_grad_weight,
+            [TN_OP_GATHER] = cpu_kernel_gather,
+            [TN_OP_SCATTER_ADD] = cpu_kernel_scatter_add,
+            [TN_OP_ARGSORT] = cpu_kernel_argsort,
+        },
+};
+
+const struct tn_backend *tn_cpu_backend(void) { return &cpu_backend; }
+
+const struct tn_backend *tn_backend_of(enum tn_device_type type) {
+    switch (type) {
+    case TN_DEVICE_CPU: return &cpu_backend;
+    default: TN_FATAL("tn_backend_of", "device type %d has no backend in this build", (int)type);
+    }
+}

@@ -1,0 +1,58 @@
+/* cpu_internal.h - shared pieces of the CPU kernels: the strided loop plan and the kernel
+ * declarations that cpu_backend.c puts in its table. Not a public header.
+ */
+#ifndef CPU_INTERNAL_H
+#define CPU_INTERNAL_H
+
+#include "../tn_backend.h"
+
+#define CPU_MAX_OPERANDS 4
+
+/* Elements below which a loop stays on one thread (a parallel region costs microseconds). */
+#define CPU_PARALLEL_MIN 32768
+
+/* A loop over an output shape with each operand's strides broadcast to it (stride 0 on
+ * broadcast dims), size-1 dims dropped and adjacent dims merged where every operand allows.
+ * Operand 0 is the output. The innermost dim is the one loops run over. */
+struct cpu_loop {
+    int ndim;
+    int n_operands;
+    int64_t shape[TN_MAX_DIMS];
+    int64_t strides[CPU_MAX_OPERANDS][TN_MAX_DIMS];
+    float *base[CPU_MAX_OPERANDS];
+};
+
+/* Builds the loop of out and the n inputs broadcast to out's shape. */
+void cpu_loop_init(struct cpu_loop *loop, struct tn_tensor *out, int n,
+                   struct tn_tensor *const *in);
+
+/* Element offsets of each operand at the start of row `row` (rows = all dims but the last). */
+void cpu_loop_row_offsets(const struct cpu_loop *loop, int64_t row, int64_t *offsets);
+
+/* Number of rows and the row length of a loop. */
+int64_t cpu_loop_rows(const struct cpu_loop *loop);
+int64_t cpu_loop_row_length(const struct cpu_loop *loop);
+
+/* Copies src (any strides) into dst (any strides) of the same shape. */
+void cpu_copy_strided(struct tn_tensor *dst, const struct tn_tensor *src);
+
+/* Kernels, one per op family file. */
+void cpu_kernel_binary(const struct tn_kernel_args *a);
+void cpu_kernel_unary(const struct tn_kernel_args *a);
+void cpu_kernel_where(const struct tn_kernel_args *a);
+void cpu_kernel_reduce(const struct tn_kernel_args *a);
+void cpu_kernel_argmax(const struct tn_kernel_args *a);
+void cpu_kernel_matmul(const struct tn_kernel_args *a);
+void cpu_kernel_contiguous(const struct tn_kernel_args *a);
+void cpu_kernel_unslice(const struct tn_kernel_args *a);
+void cpu_kernel_concat(const struct tn_kernel_args *a);
+void cpu_kernel_pad(const struct tn_kernel_args *a);
+void cpu_kernel_pad_adjoint(const struct tn_kernel_args *a);
+void cpu_kernel_conv2d(const struct tn_kernel_args *a);
+void cpu_kernel_conv2d_grad_input(const struct tn_kernel_args *a);
+void cpu_kernel_conv2d_grad_weight(const struct tn_kernel_args *a);
+void cpu_kernel_gather(const struct tn_kernel_args *a);
+void cpu_kernel_scatter_add(const struct tn_kernel_args *a);
+void cpu_kernel_argsort(const struct tn_kernel_args *a);
+
+#endif

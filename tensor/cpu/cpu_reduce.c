@@ -1,0 +1,133 @@
+/* cpu_reduce.c - CPU kernels of the reductions: SUM and AMAX over an axes mask, ARGMAX.
+ *
+ * One output element per loop iteration (parallel over outputs), each walking the reduced
+ * dims of its input block with merged dims and a strided inner loop. Sums accumulate in
+ * double, so a sum over a million floats stays exact to float precision.
+ */
+#include <float.h>
+#include <math.h>
+
+#include "cpu_internal.h"
+
+/* The kept and reduced dims of x, reduced dims merged where their strides allow. */
+struct reduce_plan {
+    int n_kept, n_red;
+    int64_t kept_shape[TN_MAX_DIMS], kept_stride[TN_MAX_DIMS];
+    int64_t red_shape[TN_MAX_DIMS], red_stride[TN_MAX_DIMS];
+    int64_t red_count;
+};
+
+static void plan_init(struct reduce_plan *pl, const struct tn_tensor *x, uint32_t axes) {
+    pl->n_kept = pl->n_red = 0;
+    pl->red_count = 1;
+    for (int d = 0; d < x->ndim; d++) {
+        if ((axes >> d) & 1) {
+            pl->red_count *= x->shape[d];
+            if (x->shape[d] == 1) continue;
+            int k = pl->n_red;
+            if (k > 0 && pl->red_stride[k - 1] == x->strides[d] * x->shape[d]) {
+                pl->red_shape[k - 1] *= x->shape[d];
+                pl->red_stride[k - 1] = x->strides[d];
+            } else {
+                pl->red_shape[k] = x->shape[d];
+                pl->red_stride[k] = x->strides[d];
+                pl->n_red++;
+            }
+        } else {
+            pl->kept_shape[pl->n_kept] = x->shape[d];
+            pl->kept_stride[pl->n_kept++] = x->strides[d];
+        }
+    }
+    if (pl->n_red == 0) { /* reducing size-1 dims only: one element per output */
+        pl->red_shape[0] = 1;
+        pl->red_stride[0] = 0;
+        pl->n_red = 1;
+    }
+}
+
+/* Offset in x of the first element of output o (outputs in row-major kept order). */
+static int64_t kept_offset(const struct reduce_plan *pl, int64_t o) {
+    int64_t off = 0;
+    for (int d = pl->n_kept - 1; d >= 0; d--) {
+        off += (o % pl->kept_shape[d]) * pl->kept_stride[d];
+        o /= pl->kept_shape[d];
+    }
+    return off;
+}
+
+static double block_sum(const struct reduce_plan *pl, const float *x) {
+    int last = pl->n_red - 1;
+    int64_t outer = 1, len = pl->red_shape[last], st = pl->red_stride[last];
+    for (int d = 0; d < last; d++) outer *= pl->red_shape[d];
+    double total = 0.0;
+    for (int64_t r = 0; r < outer; r++) {
+        int64_t off = 0, rem = r;
+        for (int d = last - 1; d >= 0; d--) {
+            off += (rem % pl->red_shape[d]) * pl->red_stride[d];
+            rem /= pl->red_shape[d];
+        }
+        const float *p = x + off;
+        double acc = 0.0;
+        if (st == 1)
+            for (int64_t j = 0; j < len; j++) acc += p[j];
+        else
+            for (int64_t j = 0; j < len; j++) acc += p[j * st];
+        total += acc;
+    }
+    return total;
+}
+
+static float block_max(const struct reduce_plan *pl, const float *x) {
+    int last = pl->n_red - 1;
+    int64_t outer = 1, len = pl->red_shape[last], st = pl->red_stride[last];
+    for (int d = 0; d < last; d++) outer *= pl->red_shape[d];
+    float best = -INFINITY;
+    for (int64_t r = 0; r < outer; r++) {
+        int64_t off = 0, rem = r;
+        for (int d = last - 1; d >= 0; d--) {
+            off += (rem % pl->red_shape[d]) * pl->red_stride[d];
+            rem /= pl->red_shape[d];
+        }
+        for (int64_t j = 0; j < len; j++) {
+            float v = x[off + j * st];
+            if (v > best || isnan(v)) best = v;
+            if (isnan(best)) return best;
+        }
+    }
+    return best;
+}
+
+void cpu_kernel_reduce(const struct tn_kernel_args *args) {
+    const struct tn_tensor *x = args->in[0];
+    struct reduce_plan pl;
+    plan_init(&pl, x, args->params->axes);
+    float *out = tn_data(args->out);
+    const float *base = tn_data(x);
+    int64_t n_out = args->out->numel;
+    bool is_sum = args->op == TN_OP_SUM;
+    TN_CHECK(is_sum || pl.red_count > 0, "AMAX", "max over an empty axis");
+#pragma omp parallel for if (x->numel >= CPU_PARALLEL_MIN && n_out > 1)
+    for (int64_t o = 0; o < n_out; o++) {
+        const float *block = base + kept_offset(&pl, o);
+        out[o] = is_sum ? (float)block_sum(&pl, block) : block_max(&pl, block);
+    }
+}
+
+void cpu_kernel_argmax(const struct tn_kernel_args *args) {
+    const struct tn_tensor *x = args->in[0];
+    int axis = args->params->axis;
+    struct reduce_plan pl;
+    plan_init(&pl, x, 1u << axis);
+    int64_t len = x->shape[axis], st = x->strides[axis];
+    float *out = tn_data(args->out);
+    const float *base = tn_data(x);
+    int64_t n_out = args->out->numel;
+#pragma omp parallel for if (x->numel >= CPU_PARALLEL_MIN && n_out > 1)
+    for (int64_t o = 0; o < n_out; o++) {
+        const float *p = base + kept_offset(&pl, o);
+        int64_t best = 0;
+        for (int64_t j = 1; j < len; j++)
+            if (p[j * st] > p[best * st] || (isnan(p[j * st]) && !isnan(p[best * st]))) best = j;
+        out[o] = (float)best;
+    }
+}

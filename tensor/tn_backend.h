@@ -1,0 +1,40 @@
+/* tn_backend.h - what a backend supplies: memory copies and one kernel per op.
+ *
+ * A kernel gets an allocated output and the inputs, all on the backend's device, and
+ * computes; it never allocates tensors and never touches autograd. A NULL entry means the
+ * backend has no kernel for that op, which tn_op_run reports by name: there is no silent
+ * fallback to another device.
+ */
+#ifndef TN_BACKEND_H
+#define TN_BACKEND_H
+
+#include "tn_op.h"
+
+struct tn_kernel_args {
+    enum tn_op op; /* lets one kernel serve a family of ops */
+    struct tn_tensor *out;
+    int n_inputs;
+    struct tn_tensor *const *in;
+    const struct tn_op_params *params;
+};
+
+typedef void (*tn_kernel_fn)(const struct tn_kernel_args *args);
+
+struct tn_backend {
+    const char *name;
+    enum tn_device_type type;
+    /* bytes from host memory to device memory, and back */
+    void (*copy_from_host)(int index, void *dst, const void *src, size_t bytes);
+    void (*copy_to_host)(int index, void *dst, const void *src, size_t bytes);
+    /* n floats of dst set to value */
+    void (*fill)(int index, float *dst, float value, int64_t n);
+    tn_kernel_fn kernels[TN_OP_COUNT];
+};
+
+/* The backend of a device type (aborts if that backend was not built). */
+const struct tn_backend *tn_backend_of(enum tn_device_type type);
+
+/* The CPU backend. */
+const struct tn_backend *tn_cpu_backend(void);
+
+#endif
