@@ -38,7 +38,7 @@ static int newest_first(const void *a, const void *b) {
     return sa < sb ? 1 : (sa > sb ? -1 : 0);
 }
 
-/* Every node reachable from the outputs, newest first. */
+/* Every node reachable from the outputs, newest first, each with a reference held. */
 static struct node_list collect(int n_out, struct tn_tensor *const *outputs) {
     struct node_list order = {0}, stack = {0};
     epoch++;
@@ -53,6 +53,7 @@ static struct node_list collect(int n_out, struct tn_tensor *const *outputs) {
                  "the graph through op %s was already freed by a backward pass; pass "
                  "AG_RETAIN_GRAPH to the first pass to run another",
                  tn_op_name(node->op));
+        node->refcount++; /* held until the pass is done with it */
         list_push(&order, node);
         for (int i = 0; i < node->n_inputs; i++) {
             struct ag_node *up = node->inputs[i]->grad_fn;
@@ -169,6 +170,7 @@ static void run_backward(int n_out, struct tn_tensor *const *outputs,
         }
         tn_release(g);
         if (!retain) ag_node_release_inputs(node);
+        ag_node_release(node);
     }
     free(order.items);
     tn_scope_end();
