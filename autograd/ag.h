@@ -53,7 +53,7 @@ void ag_zero_grad(struct tn_tensor *t);
 typedef struct tn_tensor *(*ag_check_fn)(struct tn_tensor *const *inputs, void *ctx);
 
 struct ag_check_opts {
-    double eps;       /* finite-difference step (default 1e-2 for first, 1e-2 for second order) */
+    double eps;       /* finite-difference step (default 1e-3) */
     double atol;      /* absolute tolerance (default 1e-3) */
     double rtol;      /* relative tolerance (default 1e-2) */
     uint64_t seed;    /* seed of the random projections */

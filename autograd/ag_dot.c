@@ -36,19 +36,20 @@ void ag_dump_dot(FILE *file, int n_out, struct tn_tensor *const *outputs,
         fprintf(file, "  out%d [label=\"%s\\n%s\", shape=doubleoctagon];\n", k,
                 names && names[k] ? names[k] : "output", tn_shape_str(t->ndim, t->shape, buf, sizeof buf));
         if (t->grad_fn) {
-            fprintf(file, "  n%p -> out%d;\n", (void *)t->grad_fn, k);
+            fprintf(file, "  n%llu -> out%d;\n", (unsigned long long)t->grad_fn->seq, k);
             if (seen_add(&seen, t->grad_fn)) seen_add(&stack, t->grad_fn);
         }
     }
     while (stack.n > 0) {
         const struct ag_node *node = stack.items[--stack.n];
-        fprintf(file, "  n%p [label=\"%s\\n%s\", shape=box];\n", (const void *)node,
+        fprintf(file, "  n%llu [label=\"%s\\n%s\", shape=box];\n", (unsigned long long)node->seq,
                 tn_op_name(node->op), tn_shape_str(node->out_ndim, node->out_shape, buf, sizeof buf));
         for (int i = 0; i < node->n_inputs; i++) {
             const struct tn_tensor *in = node->inputs[i];
             if (!in) continue; /* released by a backward pass */
             if (in->grad_fn) {
-                fprintf(file, "  n%p -> n%p;\n", (void *)in->grad_fn, (const void *)node);
+                fprintf(file, "  n%llu -> n%llu;\n", (unsigned long long)in->grad_fn->seq,
+                        (unsigned long long)node->seq);
                 if (seen_add(&seen, in->grad_fn)) seen_add(&stack, in->grad_fn);
             } else {
                 if (seen_add(&seen, in))
@@ -56,7 +57,7 @@ void ag_dump_dot(FILE *file, int n_out, struct tn_tensor *const *outputs,
                             (unsigned long long)in->id, (unsigned long long)in->id,
                             tn_shape_str(in->ndim, in->shape, buf, sizeof buf),
                             in->requires_grad ? "\\ngrad" : "");
-                fprintf(file, "  t%llu -> n%p;\n", (unsigned long long)in->id, (const void *)node);
+                fprintf(file, "  t%llu -> n%llu;\n", (unsigned long long)in->id, (unsigned long long)node->seq);
             }
         }
     }

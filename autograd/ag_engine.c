@@ -164,7 +164,7 @@ static void run_backward(int n_out, struct tn_tensor *const *outputs,
                 if (t->grad_fn && t->grad_fn->leads_to_target)
                     accumulate(&t->grad_fn->pending, grad_in[i]);
                 else if (to_leaves && !t->grad_fn)
-                    accumulate(&t->grad, grad_in[i]);
+                    accumulate(&t->grad, ag_contiguous(grad_in[i])); /* dense: optimizers read it */
             }
             tn_scope_end();
         }
@@ -177,7 +177,10 @@ static void run_backward(int n_out, struct tn_tensor *const *outputs,
     ag_set_grad_enabled(previous_mode);
 
     for (int j = 0; j < n_in; j++) {
-        if (acc[j]) {
+        int first = target_index(inputs[j], n_in, inputs); /* a tensor listed twice */
+        if (first < j) {
+            results[j] = ag_reshape(results[first], inputs[j]->ndim, inputs[j]->shape);
+        } else if (acc[j]) {
             results[j] = tn_scope_adopt(acc[j]); /* hand our reference to the caller */
         } else {
             bool mode = ag_set_grad_enabled(false);

@@ -108,17 +108,16 @@ struct first_state {
     const float *w;
 };
 
-/* f(x) = <fn(x), w>, without recording */
+/* f(x) = <fn(x), w>, in the caller's grad mode: fn may itself call ag_grad (a gradient
+ * penalty does), which needs its graph recorded */
 static double eval_first(void *p) {
     struct first_state *s = p;
-    bool mode = ag_set_grad_enabled(false);
     tn_scope_begin();
     struct tn_tensor *out = s->fn(s->inputs, s->ctx);
     float *o = host_copy(out);
     double value = dot_host(o, s->w, out->numel);
     free(o);
     tn_scope_end();
-    ag_set_grad_enabled(mode);
     return value;
 }
 
@@ -214,8 +213,7 @@ bool ag_gradgradcheck(ag_check_fn fn, void *ctx, int n, struct tn_tensor *const 
         struct tn_tensor *term = ag_sum_all(ag_mul(grads[t], ut));
         h = h ? ag_add(h, term) : term;
     }
-    /* h may not depend on anything (a piecewise-linear op has zero second derivative in x);
-     * then every analytic second derivative is zero. */
+    /* h always depends on w; if it does not require grad, no rule recorded anything */
     targets[n_targets] = w;
     index[n_targets] = -2; /* reported as input -2: the output weight */
     struct tn_tensor *second[TN_MAX_INPUTS + 1];

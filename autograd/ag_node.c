@@ -34,30 +34,49 @@ void ag_node_release_inputs(struct ag_node *node) {
     node->released = true;
 }
 
-/* Releases nodes iteratively: dropping a node may drop its inputs' nodes, and a chain of
- * thousands of nodes must not recurse thousands deep. */
-void ag_node_release(struct ag_node *node) {
-    static _Thread_local struct ag_node **stack;
-    static _Thread_local int64_t n_stack, cap_stack;
-    static _Thread_local bool draining;
-    if (--node->refcount > 0) return;
-    if (n_stack == cap_stack) {
-        int64_t cap = cap_stack ? 2 * cap_stack : 256;
-        struct ag_node **grown = realloc(stack, (size_t)cap * sizeof *grown);
+/* Nodes whose last reference is gone, waiting to be freed by the outermost release call. */
+struct release_stack {
+    struct ag_node **items;
+    int64_t n, cap;
+    struct ag_node *inline_items[64];
+};
+
+static _Thread_local struct release_stack *active_release;
+
+static void release_push(struct release_stack *s, struct ag_node *node) {
+    if (s->n == s->cap) {
+        int64_t cap = 2 * s->cap;
+        struct ag_node **grown = malloc((size_t)cap * sizeof *grown);
         TN_CHECK(grown, "ag_node_release", "out of host memory");
-        stack = grown;
-        cap_stack = cap;
+        memcpy(grown, s->items, (size_t)s->n * sizeof *grown);
+        if (s->items != s->inline_items) free(s->items);
+        s->items = grown;
+        s->cap = cap;
     }
-    stack[n_stack++] = node;
-    if (draining) return; /* an outer call is emptying the stack */
-    draining = true;
-    while (n_stack > 0) {
-        struct ag_node *dead = stack[--n_stack];
+    s->items[s->n++] = node;
+}
+
+/* Releases nodes iteratively: dropping a node may drop its inputs' nodes, and a chain of
+ * thousands of nodes must not recurse thousands deep. Nested calls (from the tn_release of
+ * a node's inputs) only push onto the outermost call's stack. */
+void ag_node_release(struct ag_node *node) {
+    if (--node->refcount > 0) return;
+    if (active_release) {
+        release_push(active_release, node);
+        return;
+    }
+    struct release_stack stack = {.cap = 64};
+    stack.items = stack.inline_items;
+    active_release = &stack;
+    release_push(&stack, node);
+    while (stack.n > 0) {
+        struct ag_node *dead = stack.items[--stack.n];
         ag_node_release_inputs(dead); /* may push more nodes */
         tn_release(dead->pending);
         free(dead);
     }
-    draining = false;
+    active_release = NULL;
+    if (stack.items != stack.inline_items) free(stack.items);
 }
 
 struct tn_tensor *ag_apply(enum tn_op op, int n, struct tn_tensor *const *in,

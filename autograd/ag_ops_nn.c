@@ -70,9 +70,10 @@ struct tn_tensor *ag_conv_transpose2d(struct tn_tensor *x, struct tn_tensor *w,
                                       int output_padding) {
     TN_CHECK(x->ndim == 4 && w->ndim == 4 && w->shape[0] == x->shape[1], "ag_conv_transpose2d",
              "x [N,Cin,H,W] and w [Cin,Cout/groups,kh,kw] do not match");
-    TN_CHECK(output_padding >= 0 &&
-                 output_padding < (geom.stride[0] > geom.dilation[0] ? geom.stride[0] : geom.dilation[0]),
-             "ag_conv_transpose2d", "output_padding must be smaller than stride or dilation");
+    /* PyTorch also allows output_padding < dilation; those extra rows get no input and are
+     * not produced by a conv input gradient, so they are refused here */
+    TN_CHECK(output_padding >= 0 && output_padding < geom.stride[0] && output_padding < geom.stride[1],
+             "ag_conv_transpose2d", "output_padding must be in [0, stride)");
     int64_t out_shape[4] = {x->shape[0], w->shape[1] * geom.groups, 0, 0};
     for (int i = 0; i < 2; i++)
         out_shape[2 + i] = (x->shape[2 + i] - 1) * geom.stride[i] - 2 * geom.padding[i] +

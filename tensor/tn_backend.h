@@ -1,7 +1,8 @@
 /* tn_backend.h - what a backend supplies: memory copies and one kernel per op.
  *
  * A kernel gets an allocated output and the inputs, all on the backend's device, and
- * computes; it never allocates tensors and never touches autograd. A NULL entry means the
+ * computes; it never touches autograd. It may make temporaries (a dense copy of a strided
+ * input) inside a scope of its own that it closes before returning. A NULL entry means the
  * backend has no kernel for that op, which tn_op_run reports by name: there is no silent
  * fallback to another device.
  */

@@ -67,7 +67,7 @@ static struct tn_tensor *run_view(enum tn_op op, struct tn_tensor *x,
             struct tn_op_params none = {0};
             struct tn_tensor *dense = tn_op_run(TN_OP_CONTIGUOUS, 1, &x, &none);
             tn_contiguous_strides(ndim, shape, strides);
-            return tn_view(dense, ndim, shape, strides, dense->offset);
+            return tn_view(dense, ndim, shape, strides, dense->offset); /* both in the scope */
         }
         break;
     case TN_OP_PERMUTE:
@@ -100,7 +100,7 @@ struct tn_tensor *tn_op_run(enum tn_op op, int n, struct tn_tensor *const *in,
     for (int i = 0; i < n; i++) {
         TN_CHECK(in[i] != NULL, info->name, "input %d is NULL", i);
         TN_CHECK(tn_device_equal(in[i]->storage->device, in[0]->storage->device), info->name,
-                 "inputs on different devices (input %d); move them with ag_to_device", i);
+                 "inputs on different devices (input %d); move them to one device first", i);
     }
     int ndim;
     int64_t shape[TN_MAX_DIMS];

@@ -127,7 +127,9 @@ void tn_scope_end(void) {
 }
 
 struct tn_tensor *tn_scope_adopt(struct tn_tensor *t) {
-    if (n_scopes == 0) return t;
+    TN_CHECK(n_scopes > 0, "tensor",
+             "no scope is open: call tn_scope_begin() before making tensors (every result "
+             "belongs to the innermost scope; tn_keep() one to hold it longer)");
     struct scope *s = &scopes[n_scopes - 1];
     if (s->n == s->cap) {
         int64_t cap = s->cap ? 2 * s->cap : 64;

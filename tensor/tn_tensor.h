@@ -5,11 +5,11 @@
  * Views share storage and cost no copy. The autograd fields (requires_grad, grad, grad_fn)
  * live here so that a tensor is one object, but this layer never looks inside a node.
  *
- * Ownership: every function that returns a new tensor gives one reference. If a scope is
- * open (tn_scope_begin), that reference belongs to the innermost scope and is dropped by
- * tn_scope_end; use tn_keep() to take a reference of your own. With no scope open, the
- * caller owns the reference and calls tn_release(). This file holds no math: ops are in
- * tn_op.h and run through tn_dispatch.c.
+ * Ownership, one rule: every function that returns a new tensor puts it in the innermost
+ * open scope (tn_scope_begin), and tn_scope_end drops it. To hold a tensor longer, take a
+ * reference of your own with tn_keep() and drop it with tn_release(). Making a tensor with
+ * no scope open is a programmer error. So chained expressions and composite ops never leak.
+ * This file holds no math: ops are in tn_op.h and run through tn_dispatch.c.
  */
 #ifndef TN_TENSOR_H
 #define TN_TENSOR_H
@@ -65,7 +65,7 @@ void tn_scope_begin(void);
 /* Closes the innermost scope, dropping its references. */
 void tn_scope_end(void);
 
-/* Internal: hands a new reference to the innermost scope (or to the caller if none). */
+/* Internal: hands a new reference to the innermost scope (aborts if none is open). */
 struct tn_tensor *tn_scope_adopt(struct tn_tensor *t);
 
 /* Installed by autograd: drops a tensor's reference to its node. */
