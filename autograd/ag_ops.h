@@ -131,4 +131,8 @@ struct tn_tensor *ag_argsort(struct tn_tensor *x, int axis, bool descending);
 void ag_sort(struct tn_tensor *x, int axis, bool descending, struct tn_tensor **values,
              struct tn_tensor **perm);
 
+/* ---- distances ---- */
+/* all pairwise Euclidean distances of the rows of x [B, D] -> [B, B]; gradient 0 at distance 0 */
+struct tn_tensor *ag_pdist(struct tn_tensor *x);
+
 #endif

@@ -1,4 +1,4 @@
-/* ag_ops_nn.c - the differentiable convolution, padding, indexing and sorting ops, and the
+/* ag_ops_nn.c - the differentiable convolution, padding, indexing, sorting and distance ops, and the
  * composites built on them (conv with bias, transposed conv, conv1d, index_select, sort).
  */
 #include <string.h>
@@ -124,6 +124,11 @@ struct tn_tensor *ag_index_select(struct tn_tensor *x, int axis, struct tn_tenso
 struct tn_tensor *ag_argsort(struct tn_tensor *x, int axis, bool descending) {
     struct tn_op_params p = {.axis = axis, .descending = descending};
     return ag_apply(TN_OP_ARGSORT, 1, &x, &p);
+}
+
+struct tn_tensor *ag_pdist(struct tn_tensor *x) {
+    struct tn_op_params p = {0};
+    return ag_apply(TN_OP_PDIST, 1, &x, &p);
 }
 
 void ag_sort(struct tn_tensor *x, int axis, bool descending, struct tn_tensor **values,

@@ -309,6 +309,21 @@ static void rule_scatter_add(const struct ag_node *node, struct tn_tensor *g, co
     if (want[1]) grad_in[1] = ag_gather(g, P.axis, IN(0));
 }
 
+/* ---- distances ---- */
+
+/* y_ij = ||x_i - x_j||:  with S = (g + g^T) masked to y > 0 and divided by y,
+ * dx = x * rowsum(S) - S x. Pairs at distance 0 (the diagonal) give 0, as PyTorch's norm. */
+static void rule_pdist(const struct ag_node *node, struct tn_tensor *g, const bool *want,
+                       struct tn_tensor **grad_in) {
+    if (!want[0]) return;
+    struct tn_tensor *x = IN(0);
+    struct tn_tensor *d = ag_pdist(x); /* recomputed from the input: rules keep inputs only */
+    struct tn_tensor *positive = ag_gt_scalar(d, 0.0f); /* a constant mask */
+    struct tn_tensor *safe = ag_add(d, ag_rsub_scalar(1.0f, positive)); /* d, or 1 where d = 0 */
+    struct tn_tensor *s = ag_mul(ag_div(ag_add(g, ag_transpose(g, 0, 1)), safe), positive);
+    grad_in[0] = ag_sub(ag_mul(x, ag_sum(s, AG_AXIS(1), true)), ag_matmul(s, x));
+}
+
 static const ag_rule_fn rules[TN_OP_COUNT] = {
     [TN_OP_ADD] = rule_add,
     [TN_OP_SUB] = rule_sub,
@@ -346,6 +361,7 @@ static const ag_rule_fn rules[TN_OP_COUNT] = {
     [TN_OP_CONV2D_GRAD_WEIGHT] = rule_conv2d_grad_weight,
     [TN_OP_GATHER] = rule_gather,
     [TN_OP_SCATTER_ADD] = rule_scatter_add,
+    [TN_OP_PDIST] = rule_pdist,
 };
 
 ag_rule_fn ag_rule_of(enum tn_op op) {

@@ -78,7 +78,9 @@ enum {
     /* indexing along params.axis; indices are float32 holding exact integers < 2^24 */     \
     X(GATHER, 2, TN_OPF_NONE)            /* out[..i..] = x[..idx[..i..]..] (idx not diff.) */ \
     X(SCATTER_ADD, 2, TN_OPF_NONE)       /* (idx, src): zeros of params.shape, += src at idx */ \
-    X(ARGSORT, 1, TN_OPF_NONDIFF)        /* permutation sorting x along axis (stable) */
+    X(ARGSORT, 1, TN_OPF_NONDIFF)        /* permutation sorting x along axis (stable) */      \
+    /* distances */                                                                         \
+    X(PDIST, 1, TN_OPF_NONE)             /* x [B, D] -> [B, B]: out[i,j] = ||x_i - x_j||_2 */
 
 enum tn_op {
 #define TN_OP_ENUM(name, n, flags) TN_OP_##name,

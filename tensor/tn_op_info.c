@@ -281,6 +281,15 @@ static void infer_argsort(enum tn_op op, int n, struct tn_tensor *const *in,
     copy_shape(in[0], ndim, shape);
 }
 
+static void infer_pdist(enum tn_op op, int n, struct tn_tensor *const *in,
+                        const struct tn_op_params *p, int *ndim, int64_t *shape) {
+    (void)n;
+    (void)p;
+    TN_CHECK(in[0]->ndim == 2, tn_op_name(op), "input must be [B, D], got %d dims", in[0]->ndim);
+    *ndim = 2;
+    shape[0] = shape[1] = in[0]->shape[0];
+}
+
 #define infer_ADD infer_elementwise
 #define infer_SUB infer_elementwise
 #define infer_MUL infer_elementwise
@@ -326,6 +335,7 @@ static void infer_argsort(enum tn_op op, int n, struct tn_tensor *const *in,
 #define infer_GATHER infer_gather
 #define infer_SCATTER_ADD infer_gather
 #define infer_ARGSORT infer_argsort
+#define infer_PDIST infer_pdist
 
 static const struct tn_op_info op_infos[TN_OP_COUNT] = {
 #define TN_OP_INFO(name, n, flags) [TN_OP_##name] = {#name, n, flags, infer_##name},

@@ -63,6 +63,7 @@ static const struct tn_backend cpu_backend = {
             [TN_OP_GATHER] = cpu_kernel_gather,
             [TN_OP_SCATTER_ADD] = cpu_kernel_scatter_add,
             [TN_OP_ARGSORT] = cpu_kernel_argsort,
+            [TN_OP_PDIST] = cpu_kernel_pdist,
         },
 };
 

@@ -54,5 +54,6 @@ void cpu_kernel_conv2d_grad_weight(const struct tn_kernel_args *a);
 void cpu_kernel_gather(const struct tn_kernel_args *a);
 void cpu_kernel_scatter_add(const struct tn_kernel_args *a);
 void cpu_kernel_argsort(const struct tn_kernel_args *a);
+void cpu_kernel_pdist(const struct tn_kernel_args *a);
 
 #endif

@@ -9,7 +9,7 @@ const struct op_case *op_cases_all(int *n) {
     static int count;
     if (!all) {
         const struct op_case_table *tables[] = {&cases_elementwise, &cases_reduce, &cases_shape,
-                                                &cases_conv, &cases_index};
+                                                &cases_conv, &cases_index, &cases_distance};
         int total = 0;
         for (size_t t = 0; t < sizeof tables / sizeof *tables; t++) total += tables[t]->n;
         all = calloc((size_t)total, sizeof *all);

@@ -74,5 +74,6 @@ extern const struct op_case_table cases_reduce;
 extern const struct op_case_table cases_shape;
 extern const struct op_case_table cases_conv;
 extern const struct op_case_table cases_index;
+extern const struct op_case_table cases_distance;
 
 #endif
