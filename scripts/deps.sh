@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build and tests need, if any is missing.
 set -euo pipefail
-packages=(build-essential cmake pkg-config libopenblas-openmp-dev libcriterion-dev)
+packages=(build-essential cmake pkg-config libopenblas-openmp-dev libcriterion-dev zlib1g-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

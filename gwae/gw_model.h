@@ -1,0 +1,104 @@
+/* gw_model.h - the GWAE model: encoder, decoder, critic, prior and the scale C; its losses
+ * and the alternating main/critic optimisation of the official code (docs/gwae.md).
+ *
+ * Shapes: images x [B, 3, S, S] in [0, 1] with S = 64 (four conv stages, as the official
+ * code) or 32 (three); latents [B, L]. Everything here is written with the engine's ops;
+ * the only hand-written gradient in the model is none.
+ */
+#ifndef GW_MODEL_H
+#define GW_MODEL_H
+
+#include "gw_prior.h"
+#include "nn/nn_optim.h"
+
+/* Every setting of a model and of its training; gw_config_defaults gives the official ones. */
+struct gw_config {
+    int image_size;          /* S: 64 or 32 */
+    int channels;            /* image channels: 3 */
+    int64_t latent;          /* L */
+    float width;             /* multiplies every hidden width (1 = the official networks) */
+    char prior[32];          /* registry name: gaussian, np, fnp, gmp */
+    int components;          /* GMP: K */
+    bool gmp_paper;          /* GMP: the paper's variant (trainable weights, full covariances) */
+    bool latent_bn;          /* the encoder-output batch norm of the paper's eq. 53 */
+    bool zero_padding;       /* encoder convs pad with zeros instead of replicating borders */
+    float lambda_w, lambda_d, lambda_h; /* weights of L_W, L_D, R_H */
+    float lambda_gp;         /* gradient penalty weight (10) */
+    float drift;             /* weight of the drift terms E[f^2] inside the penalty (1e-4) */
+    float c_init;            /* initial C (2.5) */
+    double lr, lr_critic;    /* RMSprop learning rates (1e-4 each, the official settings) */
+    int n_critic;            /* critic steps per main step (5) */
+    int batch;               /* B (64) */
+};
+
+/* The official settings (settings/gwae.yaml with L = 16) at image size 64. */
+struct gw_config gw_config_defaults(void);
+
+/* Checks the settings a user can get wrong; TN_ERR_INVALID with the reason. */
+enum tn_status gw_config_check(const struct gw_config *cfg);
+
+struct gw_model {
+    struct nn_module base;        /* children "encoder", "decoder", "critic", "prior"; param "log_c" */
+    struct gw_config cfg;
+    struct nn_module *encoder;    /* children "trunk", "fc", "fc_logvar" */
+    struct nn_module *encoder_trunk; /* convs + linear + SiLU, [B,3,S,S] -> [B,H] */
+    struct nn_linear *head_mu, *head_logvar; /* [B,H] -> [B,L] */
+    struct nn_module *decoder;    /* [B,L] -> [B,3,S,S] in (0,1) */
+    struct nn_module *critic_x;   /* [B,3,S,S] -> [B,64] (children of critic) */
+    struct nn_module *critic_z;   /* [B,L] -> [B,64] */
+    struct nn_module *critic_stem; /* [B,128] -> [B,1] */
+    struct nn_module *critic;     /* the parent of the three critic parts */
+    struct gw_prior *prior;
+    struct tn_tensor *log_c;      /* 0-dim, log C */
+    struct tn_tensor *latent_bn_mean, *latent_bn_logvar; /* eq. 53 running statistics [L] */
+    struct nn_optim *opt_main, *opt_critic;
+};
+
+/* Builds the model of cfg with its optimizers, drawing every initial value from rng. */
+enum tn_status gw_model_new(const struct gw_config *cfg, struct tn_rng *rng, struct gw_model **out);
+
+/* Frees the model, its optimizers and modules. */
+void gw_model_free(struct gw_model *m);
+
+/* Encoder: mu and log variance [B, L] of q(z|x) for images x in [0, 1]. */
+void gw_encode(struct gw_model *m, struct tn_tensor *x, struct tn_tensor **mu,
+               struct tn_tensor **logvar);
+
+/* A reparameterised sample z = mu + exp(logvar / 2) * eps. */
+struct tn_tensor *gw_reparameterize(struct tn_tensor *mu, struct tn_tensor *logvar,
+                                    struct tn_rng *rng);
+
+/* Decoder: images [B, 3, S, S] in (0, 1). */
+struct tn_tensor *gw_decode(struct gw_model *m, struct tn_tensor *z);
+
+/* Critic f(x, z): [B, 1]. */
+struct tn_tensor *gw_critic(struct gw_model *m, struct tn_tensor *x, struct tn_tensor *z);
+
+/* The terms one step logs (as the official step_batch names them). */
+struct gw_losses {
+    double loss;           /* L_GW + lw L_W + lh R_H + ld L_D */
+    double loss_gw, loss_w, loss_d, loss_h;
+    double loss_disc, loss_logits, loss_gp; /* last critic step */
+    double c;              /* exp(log C) */
+    double f_q, f_p;       /* mean critic values of the inference and generative pairs */
+};
+
+/* The main loss on batch x (all terms, graph recorded); writes the term values. */
+struct tn_tensor *gw_main_loss(struct gw_model *m, struct tn_tensor *x, struct tn_rng *rng,
+                               struct gw_losses *terms);
+
+/* One critic loss on batch x with fresh latent draws: logits + lambda_gp (GP + drift).
+ * The penalty is a double backward through the critic. mu, logvar: the encoder's output. */
+struct tn_tensor *gw_critic_loss(struct gw_model *m, struct tn_tensor *x, struct tn_tensor *mu,
+                                 struct tn_tensor *logvar, struct tn_rng *rng,
+                                 struct gw_losses *terms);
+
+/* One training iteration: a main step, then n_critic critic steps (the official order). */
+void gw_train_step(struct gw_model *m, struct tn_tensor *x, struct tn_rng *rng,
+                   struct gw_losses *terms);
+
+/* The main loss in evaluation mode (no parameter changes) on batch x, for validation. */
+void gw_eval_step(struct gw_model *m, struct tn_tensor *x, struct tn_rng *rng,
+                  struct gw_losses *terms);
+
+#endif
