@@ -22,15 +22,27 @@ static double mean_value(struct tn_tensor *f) {
     return v;
 }
 
-/* L_GW = mean_ij |(C/s) ||zs_i - zs_j|| - ||xs_i - xs_j|||, s = max(mean_l std_b zs, 1e-8) */
-static struct tn_tensor *gw_term(struct gw_model *m, struct tn_tensor *zs, struct tn_tensor *xs,
-                                 struct tn_tensor **c_out) {
+struct tn_tensor *gw_loss_gw(struct tn_tensor *zs, struct tn_tensor *xs, struct tn_tensor *log_c) {
     struct tn_tensor *s = ag_clamp(ag_mean_all(ag_std(zs, AG_AXIS(0), false)), 1e-8f, INFINITY);
-    struct tn_tensor *c = ag_exp(m->log_c);
-    struct tn_tensor *d_z = ag_mul(ag_pdist(zs), ag_div(c, s));
+    struct tn_tensor *d_z = ag_mul(ag_pdist(zs), ag_div(ag_exp(log_c), s));
     struct tn_tensor *d_x = ag_pdist(ag_flatten(xs, 1));
-    *c_out = c;
     return ag_mean_all(ag_abs(ag_sub(d_z, d_x)));
+}
+
+struct tn_tensor *gw_loss_w(struct tn_tensor *x, struct tn_tensor *xh) {
+    return ag_mul_scalar(ag_sum_all(ag_square(ag_sub(x, xh))), 0.5f / (float)x->shape[0]);
+}
+
+struct tn_tensor *gw_loss_h(struct tn_tensor *logvar) {
+    return ag_mul_scalar(ag_sum_all(logvar), -1.0f / (float)logvar->shape[0]);
+}
+
+struct tn_tensor *gw_loss_penalty(struct tn_tensor *g_x, struct tn_tensor *g_z) {
+    /* the 1e-12 keeps the square root differentiable at 0 */
+    struct tn_tensor *sq = ag_add(ag_sum(ag_square(ag_flatten(g_x, 1)), AG_AXIS(1), false),
+                                  ag_sum(ag_square(g_z), AG_AXIS(1), false));
+    struct tn_tensor *norm = ag_sqrt(ag_add_scalar(sq, 1e-12f));
+    return ag_mean_all(ag_square(ag_sub_scalar(norm, 1.0f)));
 }
 
 struct tn_tensor *gw_main_loss(struct gw_model *m, struct tn_tensor *x, struct tn_rng *rng,
@@ -43,12 +55,9 @@ struct tn_tensor *gw_main_loss(struct gw_model *m, struct tn_tensor *x, struct t
     struct tn_tensor *xh = gw_decode(m, z);
     struct tn_tensor *zs = gw_prior_sample(m->prior, b, rng);
     struct tn_tensor *xs = gw_decode(m, zs);
-    struct tn_tensor *c;
-    struct tn_tensor *l_gw = gw_term(m, zs, xs, &c);
-    /* L_W = mean_b 0.5 sum_pixels (x - xh)^2 */
-    struct tn_tensor *l_w = ag_mul_scalar(ag_sum_all(ag_square(ag_sub(x, xh))), 0.5f / (float)b);
-    /* R_H = -mean_b sum_l logvar */
-    struct tn_tensor *l_h = ag_mul_scalar(ag_sum_all(logvar), -1.0f / (float)b);
+    struct tn_tensor *l_gw = gw_loss_gw(zs, xs, m->log_c);
+    struct tn_tensor *l_w = gw_loss_w(x, xh);
+    struct tn_tensor *l_h = gw_loss_h(logvar);
     /* L_D = mean f(xs, zs) - mean f(x, z) (the official sign) */
     struct tn_tensor *f_q = gw_critic(m, x, z), *f_p = gw_critic(m, xs, zs);
     struct tn_tensor *l_d = ag_sub(ag_mean_all(f_p), ag_mean_all(f_q));
@@ -60,7 +69,7 @@ struct tn_tensor *gw_main_loss(struct gw_model *m, struct tn_tensor *x, struct t
     t->loss_w = tn_item(l_w);
     t->loss_h = tn_item(l_h);
     t->loss_d = tn_item(l_d);
-    t->c = tn_item(c);
+    t->c = exp((double)tn_item(m->log_c));
     t->f_q = mean_value(f_q);
     t->f_p = mean_value(f_p);
     return loss;
@@ -95,11 +104,7 @@ struct tn_tensor *gw_critic_loss(struct gw_model *m, struct tn_tensor *x, struct
     struct tn_tensor *f_i = gw_critic(m, xp, zp);
     struct tn_tensor *targets[2] = {xp, zp}, *g[2];
     ag_grad(1, &f_i, NULL, 2, targets, g, AG_CREATE_GRAPH);
-    /* ||(g_x, g_z)|| per sample; the 1e-12 keeps the square root differentiable at 0 */
-    struct tn_tensor *sq = ag_add(ag_sum(ag_square(ag_flatten(g[0], 1)), AG_AXIS(1), false),
-                                  ag_sum(ag_square(g[1]), AG_AXIS(1), false));
-    struct tn_tensor *norm = ag_sqrt(ag_add_scalar(sq, 1e-12f));
-    struct tn_tensor *gp = ag_mean_all(ag_square(ag_sub_scalar(norm, 1.0f)));
+    struct tn_tensor *gp = gw_loss_penalty(g[0], g[1]);
     struct tn_tensor *drift = ag_mul_scalar(ag_add(ag_mean_all(ag_square(f_q)), ag_mean_all(ag_square(f_p))), cfg->drift);
     struct tn_tensor *penalty = ag_add(gp, drift);
     struct tn_tensor *loss = ag_add(logits, ag_mul_scalar(penalty, cfg->lambda_gp));

@@ -74,6 +74,19 @@ struct tn_tensor *gw_decode(struct gw_model *m, struct tn_tensor *z);
 /* Critic f(x, z): [B, 1]. */
 struct tn_tensor *gw_critic(struct gw_model *m, struct tn_tensor *x, struct tn_tensor *z);
 
+/* L_GW = mean_ij |(C/s) ||zs_i - zs_j|| - ||xs_i - xs_j|||, s = max(mean_l std_b zs, 1e-8),
+ * C = exp(log_c); zs [B, L], xs [B, ...]; all B^2 ordered pairs, the diagonal included. */
+struct tn_tensor *gw_loss_gw(struct tn_tensor *zs, struct tn_tensor *xs, struct tn_tensor *log_c);
+
+/* L_W = mean_b 0.5 sum_pixels (x - xh)^2. */
+struct tn_tensor *gw_loss_w(struct tn_tensor *x, struct tn_tensor *xh);
+
+/* R_H = -mean_b sum_l logvar (the official entropy term: no 0.5, no constants). */
+struct tn_tensor *gw_loss_h(struct tn_tensor *logvar);
+
+/* GP = mean_b (||(g_x,b, g_z,b)|| - 1)^2 over the joint input gradient of the critic. */
+struct tn_tensor *gw_loss_penalty(struct tn_tensor *g_x, struct tn_tensor *g_z);
+
 /* The terms one step logs (as the official step_batch names them). */
 struct gw_losses {
     double loss;           /* L_GW + lw L_W + lh R_H + ld L_D */

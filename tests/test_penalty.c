@@ -321,3 +321,38 @@ Test(penalty, bias_gets_no_penalty_gradient) {
     double base = ref_penalty(c.hx, c.hw1, c.hb1, c.hw2);
     cr_assert_eq(moved, base, "P moved from %.17g to %.17g with b1", base, moved);
 }
+
+/* ---- a deep stack: the x-branch shape of the 32x32 critic, with tanh so that the penalty
+ * is smooth and finite differences in every layer's weight are meaningful ---- */
+
+#define DEEP_LAYERS 5
+
+/* P = 10 mean_n (||d sum f / d x_n|| - 1)^2, f = linear(tanh(conv(... tanh(conv(x)) ...))) */
+static struct tn_tensor *deep_penalty(struct tn_tensor *const *w, void *ctx) {
+    struct tn_tensor *x = tn_set_requires_grad(ctx, true);
+    struct tn_tensor *h = x;
+    for (int l = 0; l < DEEP_LAYERS; l++) h = ag_tanh(ag_conv2d(h, w[l], NULL, ag_conv_geom(2, 1)));
+    struct tn_tensor *f = ag_sum_all(ag_matmul(ag_flatten(h, 1), w[DEEP_LAYERS])), *g;
+    ag_grad(1, &f, NULL, 1, &x, &g, AG_CREATE_GRAPH);
+    struct tn_tensor *sq = ag_sum(ag_square(ag_flatten(g, 1)), AG_AXIS(1), false);
+    struct tn_tensor *norm = ag_sqrt(ag_add_scalar(sq, 1e-12f));
+    return ag_mul_scalar(ag_mean_all(ag_square(ag_sub_scalar(norm, 1.0f))), 10.0f);
+}
+
+Test(penalty, gradient_through_five_strided_convs_matches_finite_differences) {
+    struct tn_rng rng = tn_rng_new(3);
+    static const int64_t channels[DEEP_LAYERS + 1] = {3, 1, 2, 4, 8, 16};
+    int64_t x_shape[4] = {4, 3, 32, 32};
+    struct tn_tensor *x = tn_rand_uniform(TN_CPU, 4, x_shape, &rng, 0.0f, 1.0f);
+    struct tn_tensor *w[DEEP_LAYERS + 1];
+    for (int l = 0; l < DEEP_LAYERS; l++) {
+        int64_t shape[4] = {channels[l + 1], channels[l], 4, 4};
+        w[l] = tn_set_requires_grad(tn_rand_uniform(TN_CPU, 4, shape, &rng, -0.5f, 0.5f), true);
+    }
+    int64_t lin[2] = {16, 1}; /* 32 -> 16 -> 8 -> 4 -> 2 -> 1 pixels */
+    w[DEEP_LAYERS] = tn_set_requires_grad(tn_rand_uniform(TN_CPU, 2, lin, &rng, -0.5f, 0.5f), true);
+    struct ag_check_opts opts = {.eps = 1e-3, .atol = 1e-3, .rtol = 2e-2, .max_directions = 6};
+    struct ag_check_result r;
+    ag_gradcheck(deep_penalty, x, DEEP_LAYERS + 1, w, &opts, &r);
+    cr_assert(r.ok, "%s", r.message);
+}
