@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command: installs what is missing, builds, runs every test through ctest,
-# then builds and runs the same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+# fuzzes the checkpoint reader for a minute, then builds and runs the same tests under
+# AddressSanitizer and UndefinedBehaviorSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh
@@ -10,6 +11,15 @@ echo "== Release build and tests"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure
+
+echo "== Fuzzing the checkpoint reader for 60 s (clang's libFuzzer, seeds in fuzz/corpus)"
+cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DGWAE_FUZZ=ON -DGWAE_TESTS=OFF >/dev/null
+cmake --build build-fuzz --target fuzz_checkpoint -j"$jobs"
+scratch=$(mktemp -d) # new inputs go here, not into the repository's corpus
+build-fuzz/fuzz/fuzz_checkpoint -max_total_time=60 -print_final_stats=1 "$scratch" fuzz/corpus \
+  2>&1 | tail -n 12
+rm -rf "$scratch"
 
 echo "== Sanitizer build (ASan + UBSan) and tests"
 cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Sanitize >/dev/null
