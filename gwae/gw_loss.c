@@ -114,7 +114,7 @@ struct tn_tensor *gw_critic_loss(struct gw_model *m, struct tn_tensor *x, struct
     return loss;
 }
 
-void gw_train_step(struct gw_model *m, struct tn_tensor *x, struct tn_rng *rng, struct gw_losses *t) {
+void gw_main_step(struct gw_model *m, struct tn_tensor *x, struct tn_rng *rng, struct gw_losses *t) {
     tn_scope_begin();
     nn_module_train(&m->base, true);
     /* the critic's weight gradients from this loss would be zeroed unused: skip computing them */
@@ -125,8 +125,12 @@ void gw_train_step(struct gw_model *m, struct tn_tensor *x, struct tn_rng *rng, 
     nn_optim_step(m->opt_main);
     nn_module_set_requires_grad(m->critic, true);
     tn_scope_end();
+}
 
+void gw_critic_steps(struct gw_model *m, struct tn_tensor *x, struct tn_rng *rng,
+                     struct gw_losses *t) {
     tn_scope_begin();
+    nn_module_train(&m->base, true);
     struct tn_tensor *mu, *logvar;
     bool mode = ag_set_grad_enabled(false);
     gw_encode(m, x, &mu, &logvar);
@@ -140,6 +144,11 @@ void gw_train_step(struct gw_model *m, struct tn_tensor *x, struct tn_rng *rng, 
         tn_scope_end();
     }
     tn_scope_end();
+}
+
+void gw_train_step(struct gw_model *m, struct tn_tensor *x, struct tn_rng *rng, struct gw_losses *t) {
+    gw_main_step(m, x, rng, t);
+    gw_critic_steps(m, x, rng, t);
 }
 
 void gw_eval_step(struct gw_model *m, struct tn_tensor *x, struct tn_rng *rng, struct gw_losses *t) {

@@ -106,7 +106,15 @@ struct tn_tensor *gw_critic_loss(struct gw_model *m, struct tn_tensor *x, struct
                                  struct tn_tensor *logvar, struct tn_rng *rng,
                                  struct gw_losses *terms);
 
-/* One training iteration: a main step, then n_critic critic steps (the official order). */
+/* The main step: the main loss on batch x, backward, one RMSprop step of the encoder, decoder,
+ * prior and log C (the critic's weights get no gradient). */
+void gw_main_step(struct gw_model *m, struct tn_tensor *x, struct tn_rng *rng, struct gw_losses *terms);
+
+/* n_critic critic steps on batch x, each with fresh latent draws. */
+void gw_critic_steps(struct gw_model *m, struct tn_tensor *x, struct tn_rng *rng,
+                     struct gw_losses *terms);
+
+/* One training iteration: gw_main_step, then gw_critic_steps (the official order). */
 void gw_train_step(struct gw_model *m, struct tn_tensor *x, struct tn_rng *rng,
                    struct gw_losses *terms);
 

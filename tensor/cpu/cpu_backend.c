@@ -2,6 +2,9 @@
 #include <string.h>
 
 #include "cpu_internal.h"
+#ifdef GWAE_HAVE_CUDA
+#include "../tn_cuda.h"
+#endif
 
 static void cpu_copy(int index, void *dst, const void *src, size_t bytes) {
     (void)index;
@@ -72,6 +75,9 @@ const struct tn_backend *tn_cpu_backend(void) { return &cpu_backend; }
 const struct tn_backend *tn_backend_of(enum tn_device_type type) {
     switch (type) {
     case TN_DEVICE_CPU: return &cpu_backend;
+#ifdef GWAE_HAVE_CUDA
+    case TN_DEVICE_CUDA: return tn_cuda_backend();
+#endif
     default: TN_FATAL("tn_backend_of", "device type %d has no backend in this build", (int)type);
     }
 }

@@ -1,26 +1,34 @@
-/* cpu_conv.c - CPU kernels of CONV2D and its two gradients, through im2col/col2im and sgemm.
+/* cpu_conv.c - CPU kernels of CONV2D and its two gradients (NCHW, groups, stride, zero
+ * padding, dilation), by two paths.
  *
- * A conv is one matrix product per image and group. With the column matrix col [C*kh*kw, P]
- * (P = Ho*Wo; row (c, i, j) holds the input pixels that tap (i, j) of channel c sees):
- *   y[n]  = W x col                    W [K, C/g*kh*kw] per group
- *   dx[n] = col2im(W^T x gy[n])        col2im scatter-adds each tap back to its pixel
- *   dW   += gy[n] x col^T
- * Images go in chunks of B: a chunk's column matrix is [C*kh*kw, B*P], so small feature maps
- * make one wide product instead of many thin ones. Chunks run on OpenMP threads with buffers
- * of their own (OpenBLAS then runs each sgemm on one thread); with fewer chunks than threads
- * they run one after another and sgemm uses every thread. 1x1 kernels with stride 1 and no
- * padding skip im2col: x[n] is its own column matrix.
+ * im2col and sgemm: with the column matrix col [C*kh*kw, P] (P = Ho*Wo; row (c, i, j) holds
+ * the pixels that tap (i, j) of channel c sees), per image and group
+ *   y[n] = W x col,   dx[n] = col2im(W^T x gy[n]) (taps added back),   dW += gy[n] x col^T.
+ * Images go in chunks of B, a chunk's col being [C*kh*kw, B*P], so small maps make one wide
+ * product. Chunks run on OpenMP threads with buffers of their own (OpenBLAS then runs each
+ * sgemm on one thread); with fewer chunks than threads, sgemm uses the threads itself. 1x1
+ * kernels with stride 1 and no padding use x[n] as its own column matrix.
+ *
+ * Phase planes and an AVX2 tile kernel (x86-64 with AVX2 and FMA, on larger maps): split the
+ * padded x into its sh*sw stride phases, plane (c, a, b) [u, v] = xpad[c][u*sh + a][v*sw + b].
+ * Tap (i, j) reads plane (c, i*dh % sh, j*dw % sw) shifted by (i*dh / sh, j*dw / sw), so on an
+ * extended output grid whose rows have the planes' pitch (Wo + a few columns, thrown away)
+ * each row of col is a contiguous run of a plane: the tile kernel reads it in place through a
+ * table of row offsets, and no column matrix is built. dx is computed phase by phase, each a
+ * correlation of the zero-padded gy with that phase's taps; dW reads col rows by pointer
+ * against gy^T. Images run side by side on the threads, or one image's tiles when N is small.
  */
 #include <cblas.h>
 #include <omp.h>
-#ifdef __AVX__
-#include <immintrin.h>
-#endif
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h> /* DEVTEMP */
 
 #include "cpu_internal.h"
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define CONV_TILES 1 /* the direct path is built; it runs where the CPU has AVX2 and FMA */
+#endif
 
 #define COLS_TARGET 256           /* columns per chunk below which images are batched */
 #define COL_MAX_FLOATS (1 << 20)  /* cap on a batched chunk's column matrix (4 MiB) */
@@ -34,7 +42,8 @@ struct conv {
     int64_t sh, sw, ph, pw, dh, dw;
     int64_t g, kg, rg;   /* groups, K/g, rows of a group's column matrix C/g*kh*kw */
     int64_t hw, p;       /* H*W, Ho*Wo */
-    bool direct;         /* 1x1, stride 1, no padding: col = x[n] */
+    int64_t u0, v0;      /* largest tap shift in stride-phase planes: (kh-1)*dh/sh, ... */
+    bool pointwise;      /* 1x1, stride 1, no padding: col = x[n] */
     int64_t batch;       /* images per chunk */
     int64_t chunks;
     int threads;         /* chunks run side by side on this many threads */
@@ -53,8 +62,10 @@ static void conv_init(struct conv *cv, const int64_t *xs, const int64_t *ws,
     cv->rg = ws[1] * cv->kh * cv->kw;
     cv->hw = cv->h * cv->w;
     cv->p = cv->ho * cv->wo;
-    cv->direct = cv->kh == 1 && cv->kw == 1 && cv->sh == 1 && cv->sw == 1 && cv->ph == 0 &&
-                 cv->pw == 0;
+    cv->u0 = (cv->kh - 1) * cv->dh / cv->sh;
+    cv->v0 = (cv->kw - 1) * cv->dw / cv->sw;
+    cv->pointwise = cv->kh == 1 && cv->kw == 1 && cv->sh == 1 && cv->sw == 1 && cv->ph == 0 &&
+                    cv->pw == 0;
     int64_t rows = cv->g * cv->rg, b = 1;
     if (cv->p < COLS_TARGET) b = (COLS_TARGET + cv->p - 1) / cv->p;
     if (b > 1 && rows * b * cv->p > COL_MAX_FLOATS) b = COL_MAX_FLOATS / (rows * cv->p);
@@ -79,11 +90,16 @@ static void valid_range(int64_t out, int64_t in, int64_t s, int64_t pad, int64_t
     *hi = h;
 }
 
-/* d[0..n) = s[0..n), for the short runs of rows where a call to memcpy costs more. */
+/* d[0..n) = s[0..n), for the short runs of rows where a call to memcpy costs more (the
+ * empty asm keeps the compiler from turning the loop back into one). */
 static inline void copy_floats(float *d, const float *s, int64_t n) {
 #ifdef __AVX__
     int64_t i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(d + i, _mm256_loadu_ps(s + i));
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(s + i);
+        __asm__("" : "+x"(v));
+        _mm256_storeu_ps(d + i, v);
+    }
     for (; i < n; i++) d[i] = s[i];
 #else
     memcpy(d, s, sizeof(float) * (size_t)n);
@@ -93,13 +109,13 @@ static inline void copy_floats(float *d, const float *s, int64_t n) {
 /* d[o] = src[o*s + base] for o in [lo, hi), zero for the rest of [0, n). */
 static void copy_row(float *d, int64_t n, const float *src, int64_t lo, int64_t hi, int64_t s,
                      int64_t base) {
+    const float *sl = src + lo * s + base; /* the first pixel read: lo*s + base >= 0 */
     for (int64_t o = 0; o < lo; o++) d[o] = 0.0f;
-    const float *sb = src + base;
-    if (s == 1) copy_floats(d + lo, sb + lo, hi - lo);
+    if (s == 1) copy_floats(d + lo, sl, hi - lo);
     else if (s == 2) /* a constant stride, which the compiler vectorises */
-        for (int64_t o = lo; o < hi; o++) d[o] = sb[2 * o];
+        for (int64_t o = 0; o < hi - lo; o++) d[lo + o] = sl[2 * o];
     else
-        for (int64_t o = lo; o < hi; o++) d[o] = sb[o * s];
+        for (int64_t o = 0; o < hi - lo; o++) d[lo + o] = sl[o * s];
     for (int64_t o = hi; o < n; o++) d[o] = 0.0f;
 }
 
@@ -140,13 +156,12 @@ static void col2im(const struct conv *cv, const float *col, int64_t nb, float *d
                 valid_range(wo, cv->w, cv->sw, cv->pw, j * cv->dw, &xlo, &xhi);
                 const float *s = col + ((c * cv->kh + i) * cv->kw + j) * cols + b * cv->p;
                 for (int64_t oh = ylo; oh < yhi; oh++) {
-                    float *dr = xc + (oh * cv->sh - cv->ph + i * cv->dh) * cv->w + base;
+                    float *dr = xc + (oh * cv->sh - cv->ph + i * cv->dh) * cv->w;
                     const float *sr = s + oh * wo;
-                    if (cv->sw == 1) {
-                        for (int64_t ow = xlo; ow < xhi; ow++) dr[ow] += sr[ow];
-                    } else {
-                        for (int64_t ow = xlo; ow < xhi; ow++) dr[ow * cv->sw] += sr[ow];
-                    }
+                    if (cv->sw == 1)
+                        for (int64_t ow = xlo; ow < xhi; ow++) dr[ow + base] += sr[ow];
+                    else
+                        for (int64_t ow = xlo; ow < xhi; ow++) dr[ow * cv->sw + base] += sr[ow];
                 }
             }
         }
@@ -164,141 +179,101 @@ static void restage(const struct conv *cv, float *t, float *stage, int64_t nb, b
         }
 }
 
-/* y [nb, K, P] = conv(x [nb, C, H, W], w) for one chunk. */
-static void forward_chunk(const struct conv *cv, const float *x, const float *w, float *y,
-                          int64_t nb, float *col, float *stage, bool par) {
-    int64_t cols = nb * cv->p;
-    const float *src = x;
-    if (!(cv->direct && nb == 1)) {
-        im2col(cv, x, nb, col, par);
-        src = col;
-    }
-    float *dst = nb == 1 ? y : stage;
-    for (int64_t g = 0; g < cv->g; g++)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)cv->kg, (int)cols,
-                    (int)cv->rg, 1.0f, w + g * cv->kg * cv->rg, (int)cv->rg,
-                    src + g * cv->rg * cols, (int)cols, 0.0f, dst + g * cv->kg * cols,
-                    (int)cols);
-    if (nb > 1) restage(cv, y, stage, nb, false);
-}
-
-/* dx [nb, C, H, W] from gy [nb, K, P] and w for one chunk. */
-static void grad_input_chunk(const struct conv *cv, float *gy, const float *w, float *dx,
-                             int64_t nb, float *col, float *stage, bool par) {
-    int64_t cols = nb * cv->p;
-    const float *src = gy;
-    if (nb > 1) {
+/* One chunk of nb images of op (a, b and out at the chunk's data, as in run_chunks): the
+ * sgemm of each group on the chunk's col [G*rg, nb*P], with gy or y staged as [K, nb*P]. */
+static void run_chunk(const struct conv *cv, enum tn_op op, float *a, float *b, float *out,
+                      float beta, int64_t nb, float *col, float *stage, bool par) {
+    int cols = (int)(nb * cv->p), kg = (int)cv->kg, rg = (int)cv->rg;
+    bool own = cv->pointwise && nb == 1; /* x is its own col */
+    float *gy = op == TN_OP_CONV2D_GRAD_INPUT ? a : b, *x = a;
+    if (op != TN_OP_CONV2D && nb > 1) {
         restage(cv, gy, stage, nb, true);
-        src = stage;
+        gy = stage;
     }
-    float *dst = cv->direct && nb == 1 ? dx : col;
-    for (int64_t g = 0; g < cv->g; g++)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)cv->rg, (int)cols,
-                    (int)cv->kg, 1.0f, w + g * cv->kg * cv->rg, (int)cv->rg,
-                    src + g * cv->kg * cols, (int)cols, 0.0f, dst + g * cv->rg * cols,
-                    (int)cols);
-    if (dst == col) col2im(cv, col, nb, dx, par);
+    if (op != TN_OP_CONV2D_GRAD_INPUT && !own) {
+        im2col(cv, a, nb, col, par);
+        x = col;
+    }
+    for (int64_t g = 0; g < cv->g; g++) {
+        if (op == TN_OP_CONV2D) /* y = W x col */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, kg, cols, rg, 1.0f,
+                        b + g * kg * rg, rg, x + g * rg * cols, cols, 0.0f,
+                        (nb > 1 ? stage : out) + g * kg * cols, cols);
+        else if (op == TN_OP_CONV2D_GRAD_INPUT) /* col = W^T x gy */
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rg, cols, kg, 1.0f,
+                        b + g * kg * rg, rg, gy + g * kg * cols, cols, 0.0f,
+                        (own ? out : col) + g * rg * cols, cols);
+        else /* dW = beta dW + gy x col^T */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, kg, rg, cols, 1.0f,
+                        gy + g * kg * cols, cols, x + g * rg * cols, cols, beta,
+                        out + g * kg * rg, rg);
+    }
+    if (op == TN_OP_CONV2D && nb > 1) restage(cv, out, stage, nb, false);
+    if (op == TN_OP_CONV2D_GRAD_INPUT && !own) col2im(cv, col, nb, out, par);
 }
 
-/* dw [K, C/g*kh*kw] = beta * dw + gy [nb, K, P] x col(x [nb, C, H, W])^T for one chunk. */
-static void grad_weight_chunk(const struct conv *cv, const float *x, float *gy, float *dw,
-                              float beta, int64_t nb, float *col, float *stage, bool par) {
-    int64_t cols = nb * cv->p;
-    const float *gsrc = gy, *src = x;
-    if (nb > 1) {
-        restage(cv, gy, stage, nb, true);
-        gsrc = stage;
-    }
-    if (!(cv->direct && nb == 1)) {
-        im2col(cv, x, nb, col, par);
-        src = col;
-    }
-    for (int64_t g = 0; g < cv->g; g++)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)cv->kg, (int)cv->rg,
-                    (int)cols, 1.0f, gsrc + g * cv->kg * cols, (int)cols,
-                    src + g * cv->rg * cols, (int)cols, beta, dw + g * cv->kg * cv->rg,
-                    (int)cv->rg);
+/* Scratch of n floats for each of `copies` threads, from the tensor allocator (which keeps
+ * it cached from call to call) and freed when the kernel's scope ends. Only outside parallel
+ * regions: the allocator is single-threaded. */
+static float *scratch(int64_t n, int copies) {
+    int64_t shape[1] = {(n + 15) / 16 * 16 * copies + 1};
+    return tn_data(tn_empty(TN_CPU, 1, shape));
 }
 
-/* Host buffer of n floats, 64-byte aligned; aborts when memory runs out. */
-static float *buffer(int64_t n) {
-    if (n <= 0) return NULL;
-    size_t bytes = ((size_t)n * sizeof(float) + 63) & ~(size_t)63;
-    float *p = aligned_alloc(64, bytes);
-    TN_CHECK(p, "cpu_conv", "out of host memory for a %zu-byte buffer", bytes);
+/* The calling thread's n floats of a scratch, zeroed when zero. */
+static float *piece(float *scratch, int64_t n, bool zero) {
+    float *p = scratch + (n + 15) / 16 * 16 * omp_get_thread_num();
+    if (zero) memset(p, 0, sizeof(float) * (size_t)n);
     return p;
 }
 
 /* Runs the chunks of op: a = x or gy, b = w or gy, out = y, dx or dw (all dense). */
 static void run_chunks(const struct conv *cv, enum tn_op op, float *a, float *b, float *out) {
     int nt = cv->threads;
-    bool direct1 = cv->direct && cv->batch == 1;
-    int64_t col_n = direct1 ? 0 : cv->g * cv->rg * cv->batch * cv->p;
+    int64_t col_n = cv->pointwise && cv->batch == 1 ? 0 : cv->g * cv->rg * cv->batch * cv->p;
     int64_t stage_n = cv->batch > 1 ? cv->k * cv->batch * cv->p : 0;
     int64_t dw_n = cv->k * cv->rg;
-    float *partial = op == TN_OP_CONV2D_GRAD_WEIGHT && nt > 1 ? buffer((nt - 1) * dw_n) : NULL;
-    if (partial) memset(partial, 0, sizeof(float) * (size_t)((nt - 1) * dw_n)); /* idle threads */
+    float *partial = op == TN_OP_CONV2D_GRAD_WEIGHT && nt > 1 ? scratch(dw_n, nt) : NULL;
+    float *cols = scratch(col_n, nt), *stages = scratch(stage_n, nt);
     int64_t in_img = cv->c * cv->hw, out_img = cv->k * cv->p;
+    if (partial) /* zeroed: a thread the runtime does not start adds nothing */
+        memset(partial, 0, sizeof(float) * (size_t)(nt * ((dw_n + 15) / 16 * 16)));
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
-        int t = omp_get_thread_num();
         bool par = nt == 1 && !omp_in_parallel();
-        float *col = buffer(col_n), *stage = buffer(stage_n);
-        float *acc = t == 0 ? out : partial + (t - 1) * dw_n;
+        float *col = piece(cols, col_n, false), *stage = piece(stages, stage_n, false);
+        float *acc = omp_get_thread_num() == 0 ? out : piece(partial, dw_n, false);
         bool first = true;
 #pragma omp for schedule(static)
         for (int64_t ch = 0; ch < cv->chunks; ch++) {
             int64_t n0 = ch * cv->batch, nb = cv->n - n0 < cv->batch ? cv->n - n0 : cv->batch;
-            switch (op) {
-            case TN_OP_CONV2D:
-                forward_chunk(cv, a + n0 * in_img, b, out + n0 * out_img, nb, col, stage, par);
-                break;
-            case TN_OP_CONV2D_GRAD_INPUT:
-                grad_input_chunk(cv, a + n0 * out_img, b, out + n0 * in_img, nb, col, stage,
-                                 par);
-                break;
-            default:
-                grad_weight_chunk(cv, a + n0 * in_img, b + n0 * out_img, acc,
-                                  first ? 0.0f : 1.0f, nb, col, stage, par);
-                first = false;
-                break;
-            }
+            if (op == TN_OP_CONV2D)
+                run_chunk(cv, op, a + n0 * in_img, b, out + n0 * out_img, 0, nb, col, stage, par);
+            else if (op == TN_OP_CONV2D_GRAD_INPUT)
+                run_chunk(cv, op, a + n0 * out_img, b, out + n0 * in_img, 0, nb, col, stage, par);
+            else
+                run_chunk(cv, op, a + n0 * in_img, b + n0 * out_img, acc, first ? 0.0f : 1.0f,
+                          nb, col, stage, par);
+            first = false;
         }
         if (op == TN_OP_CONV2D_GRAD_WEIGHT && first)
             memset(acc, 0, sizeof(float) * (size_t)dw_n);
-        free(col);
-        free(stage);
     }
     if (partial) {
 #pragma omp parallel for if (dw_n >= CPU_PARALLEL_MIN)
         for (int64_t i = 0; i < dw_n; i++)
-            for (int t = 0; t < nt - 1; t++) out[i] += partial[t * dw_n + i];
-        free(partial);
+            for (int t = 1; t < nt; t++) out[i] += partial[t * ((dw_n + 15) / 16 * 16) + i];
     }
 }
 
-/* ---- the direct path: stride-phase planes and an AVX2 tile kernel, no column matrix ----
- *
- * Split the padded x into its sh*sw stride phases, plane (c, a, b) [u, v] = xpad[c][u*sh + a]
- * [v*sw + b]. Tap (i, j) reads plane (c, i*dh % sh, j*dw % sw) shifted by (i*dh / sh,
- * j*dw / sw) rows and columns, so on an extended output grid whose rows have the planes'
- * pitch (a few extra columns per row, thrown away) row (c, i, j) of the column matrix is a
- * contiguous run of one plane. The product reads B straight from the planes through a table
- * of row offsets. The input gradient does the same per phase of dx: a correlation of the
- * zero-padded gy with the taps of that phase. Used where the extra columns cost little.
- */
-#if defined(__GNUC__) && defined(__x86_64__)
-#include <immintrin.h>
-#define CONV_TILES 1
-#endif
-
+/* ---- the direct path: stride-phase planes and an AVX2 tile kernel (see the top) ---- */
 #ifdef CONV_TILES
 
-#define KC 256            /* reduction rows per pass over a tile (its B rows stay in L1) */
-/* The direct path is taken when (waste - 1) * M <= this, waste being the work of the extended
- * grid and padded tiles per useful output and M the rows of the product (the channels that
- * sgemm's im2col is spread over): im2col costs relatively less the larger M is. Measured on
- * the GWAE layers; the input gradient's scatter makes its bound smaller. */
+#define KC 256 /* terms per pass over a tile (its B rows stay in L1) */
+/* The direct path is taken when (waste - 1) * M <= DIRECT_EXCESS, waste being the work of
+ * the extended grid and padded tiles per useful output and M the rows of the product: the
+ * larger M, the less im2col costs next to sgemm. Measured on the GWAE layers; the input
+ * gradient pays for its scatter too. */
 #define DIRECT_EXCESS 48.0
 #define DIRECT_EXCESS_GRAD_INPUT 16.0
 
@@ -310,9 +285,10 @@ typedef void (*tile_fn)(const float *a, const float *b, const int64_t *boff, int
 typedef void (*rows_fn)(const float *const *a, const float *b, int64_t ldb, int64_t n,
                         float *c, int64_t ldc, bool add);
 
-/* The body of both: A_RM points at A's term r of row m, B_R at B's row r. The constant
- * loops are unrolled by pragma so that GCC keeps acc[][] in registers; at most 16 vector
- * registers are live: MR*NV sums, then either NV B vectors or MR broadcasts, plus one. */
+/* The body of both: A_RM points at A's term r of row m, B_R at B's row r. The constant loops
+ * are unrolled by pragma so that GCC keeps acc in registers; at most 16 vector registers are
+ * live (MR*NV sums, then NV B vectors or MR broadcasts, plus one), and the empty asm keeps
+ * each B vector in a register instead of loading it again for every FMA. */
 #define UNROLL _Pragma("GCC unroll 8")
 #define TILE_BODY(MR, NV, A_RM, B_R)                                                         \
     {                                                                                         \
@@ -326,7 +302,7 @@ typedef void (*rows_fn)(const float *const *a, const float *b, int64_t ldb, int6
                 UNROLL for (int m = 0; m < MR; m++) am[m] = _mm256_broadcast_ss(A_RM);        \
                 UNROLL for (int v = 0; v < NV; v++) {                                         \
                     __m256 bv = _mm256_loadu_ps(br + 8 * v);                                  \
-                    __asm__("" : "+x"(bv)); /* one load, not one per FMA */                   \
+                    __asm__("" : "+x"(bv));                                                   \
                     UNROLL for (int m = 0; m < MR; m++)                                       \
                         acc[m][v] = _mm256_fmadd_ps(am[m], bv, acc[m][v]);                    \
                 }                                                                             \
@@ -358,25 +334,24 @@ typedef void (*rows_fn)(const float *const *a, const float *b, int64_t ldb, int6
     __attribute__((target("avx2,fma"))) static void rows_##MR##x##NV(                        \
         const float *const *a, const float *b, int64_t ldb, int64_t n, float *c, int64_t ldc,  \
         bool add) TILE_BODY(MR, NV, a[m] + r, b + r * ldb)
-ROWS_KERNEL(8, 1)
-ROWS_KERNEL(6, 2)
-ROWS_KERNEL(4, 3)
 TILE_KERNEL(6, 2)
 TILE_KERNEL(4, 3)
 TILE_KERNEL(3, 4)
 TILE_KERNEL(2, 6)
 TILE_KERNEL(1, 8)
+ROWS_KERNEL(8, 1)
+ROWS_KERNEL(6, 2)
 
-/* The tile shape of products C [M, ldc] = A [M, R] x B done by MR x NR tiles; C has M
- * rounded up to MR rows, ldc columns (the useful ones rounded up to NR). */
+/* The tile shape of products C [M, ldc] = A [M, R] x B; C has M rounded up to MR rows and
+ * ldc columns (the useful ones rounded up to NR). */
 struct tiled {
     int mr, nr;
     tile_fn fn;
     int64_t m_tiles, ldc, n_tiles;
 };
 
-/* One product: A packed as [M/MR][R][MR] (zero rows past M); B's row r at b + boff[r] with b
- * at b_off in the B buffer; C at c_off in the C buffer. */
+/* One product: A packed [M/MR][R][MR] (zero rows past M); B's row r at b_off + boff[r] in
+ * the B buffer; C at c_off in the C buffer. */
 struct product {
     const float *ap;
     const int64_t *boff;
@@ -385,21 +360,25 @@ struct product {
 
 static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
+/* Host array of n int64 (n > 0); aborts when memory runs out. */
+static int64_t *ints(int64_t n) {
+    int64_t *p = malloc(sizeof(int64_t) * (size_t)n);
+    TN_CHECK(p, "cpu_conv", "out of host memory");
+    return p;
+}
+
 /* Picks the tile shape that pads least, for M rows and cols useful columns. */
 static void tiled_init(struct tiled *t, int64_t m, int64_t cols) {
     static const struct { int mr, nv; tile_fn fn; } shapes[] = {
         {6, 2, tile_6x2}, {4, 3, tile_4x3}, {3, 4, tile_3x4}, {2, 6, tile_2x6}, {1, 8, tile_1x8}};
-    int best = 0;
-    for (int s = 1; s < 4; s++)
+    int best = m == 1 ? 4 : 0;
+    for (int s = 1; s < 4 && m > 1; s++)
         if (round_up(m, shapes[s].mr) * round_up(cols, 8 * shapes[s].nv) <
             round_up(m, shapes[best].mr) * round_up(cols, 8 * shapes[best].nv))
             best = s;
-    if (m == 1) best = 4;
-    t->mr = shapes[best].mr;
-    t->nr = 8 * shapes[best].nv;
-    t->fn = shapes[best].fn;
-    t->m_tiles = (m + t->mr - 1) / t->mr;
-    t->ldc = round_up(cols, t->nr);
+    *t = (struct tiled){shapes[best].mr, 8 * shapes[best].nv, shapes[best].fn,
+                        (m + shapes[best].mr - 1) / shapes[best].mr,
+                        round_up(cols, 8 * shapes[best].nv), 0};
     t->n_tiles = t->ldc / t->nr;
 }
 
@@ -408,10 +387,8 @@ static void tiled_pack(const struct tiled *t, int64_t m, int64_t r, const float 
                        int64_t sm, const int64_t *aoff, float *ap) {
     for (int64_t mt = 0; mt < t->m_tiles; mt++)
         for (int64_t k = 0; k < r; k++)
-            for (int i = 0; i < t->mr; i++) {
-                int64_t row = mt * t->mr + i;
+            for (int64_t i = 0, row = mt * t->mr; i < t->mr; i++, row++)
                 ap[(mt * r + k) * t->mr + i] = row < m ? src[row * sm + aoff[k]] : 0.0f;
-            }
 }
 
 /* Column tiles [t0, t1) of every product, tile by tile so that products reading nearby B
@@ -419,24 +396,18 @@ static void tiled_pack(const struct tiled *t, int64_t m, int64_t r, const float 
 static void tiled_run(const struct tiled *t, const struct product *pr, int64_t np,
                       const float *b, float *c, int64_t t0, int64_t t1) {
     for (int64_t tc = t0; tc < t1; tc++)
-        for (int64_t p = 0; p < np; p++)
-            for (int64_t r0 = 0; r0 < pr[p].r; r0 += KC) {
-                int64_t n = pr[p].r - r0 < KC ? pr[p].r - r0 : KC;
+        for (const struct product *q = pr; q < pr + np; q++)
+            for (int64_t r0 = 0; r0 < q->r; r0 += KC)
                 for (int64_t mt = 0; mt < t->m_tiles; mt++)
-                    t->fn(pr[p].ap + (mt * pr[p].r + r0) * t->mr, b + pr[p].b_off + tc * t->nr,
-                          pr[p].boff + r0, n, c + pr[p].c_off + mt * t->mr * t->ldc + tc * t->nr,
-                          t->ldc, r0 > 0);
-            }
+                    t->fn(q->ap + (mt * q->r + r0) * t->mr, b + q->b_off + tc * t->nr,
+                          q->boff + r0, q->r - r0 < KC ? q->r - r0 : KC,
+                          c + q->c_off + mt * t->mr * t->ldc + tc * t->nr, t->ldc, r0 > 0);
 }
 
 /* All the products, their column tiles split over the threads when par. */
 static void tiled_all(const struct tiled *t, const struct product *pr, int64_t np,
                       const float *b, float *c, bool par) {
-    if (!par) {
-        tiled_run(t, pr, np, b, c, 0, t->n_tiles);
-        return;
-    }
-#pragma omp parallel
+#pragma omp parallel if (par)
     {
         int64_t nt = omp_get_num_threads(), id = omp_get_thread_num();
         tiled_run(t, pr, np, b, c, t->n_tiles * id / nt, t->n_tiles * (id + 1) / nt);
@@ -444,11 +415,10 @@ static void tiled_all(const struct tiled *t, const struct product *pr, int64_t n
 }
 
 /* Phase planes of an image [channels, h, w]: plane (ch, p) [u, v] = img[ch][u*sh + a[p] - ph]
- * [v*sw + b[p] - pw], zero outside, with rows x pitch floats per plane. */
+ * [v*sw + b[p] - pw], zero outside, rows x pitch floats each. */
 struct planes {
     int64_t h, w, sh, sw, ph, pw, rows, pitch;
-    int n;              /* phases kept */
-    int64_t *a, *b;     /* each phase's row and column offsets */
+    int64_t n, *a, *b; /* phases kept, and their row and column offsets */
 };
 
 /* Fills every plane of img (channels of them per phase) into out. */
@@ -474,137 +444,121 @@ static void fill_planes(const struct planes *pl, const float *img, int64_t chann
 /* Number of phases t*d % s (t < k) that some tap falls on, along one dim. */
 static int64_t phases_used(int64_t k, int64_t d, int64_t s) {
     int64_t n = 0;
-    for (int64_t a = 0; a < s; a++)
-        for (int64_t t = 0; t < k; t++)
-            if (t * d % s == a) {
-                n++;
-                break;
-            }
+    for (int64_t a = 0; a < s; a++) {
+        int64_t t = 0;
+        while (t < k && t * d % s != a) t++;
+        n += t < k;
+    }
     return n;
 }
 
-/* Rows of dx's phase grids on the input-gradient path: uq in all, *rows per phase at most. */
-static int64_t phase_rows(const struct conv *cv, int64_t *rows) {
-    int64_t uq = (cv->h - 1 + cv->ph) / cv->sh + 1, lo, hi;
+/* Geometry of dx's phase grids: returns their rows uq, with *rows the most one phase needs,
+ * and *pitch the pitch of the zero-padded gy planes. */
+static int64_t phase_grid(const struct conv *cv, int64_t *rows, int64_t *pitch) {
+    int64_t uq = (cv->h - 1 + cv->ph) / cv->sh + 1, vq = (cv->w - 1 + cv->pw) / cv->sw + 1;
+    int64_t lo, hi;
     *rows = 0;
     for (int64_t a = 0; a < cv->sh; a++) {
         valid_range(uq, cv->h, cv->sh, cv->ph, a, &lo, &hi);
-        if (hi - lo > *rows) *rows = hi - lo;
+        *rows = hi - lo > *rows ? hi - lo : *rows;
     }
+    *pitch = (vq > cv->wo ? vq : cv->wo) + cv->v0;
     return uq;
 }
 
-/* Work of the extended grid over the useful outputs, for op on the direct path. */
-static double direct_waste(const struct conv *cv, enum tn_op op) {
-    struct tiled t;
-    int64_t v0 = (cv->kw - 1) * cv->dw / cv->sw;
-    if (op == TN_OP_CONV2D) {
-        tiled_init(&t, cv->kg, cv->ho * (cv->wo + v0));
-        return (double)(t.m_tiles * t.mr * t.ldc) / (double)(cv->kg * cv->p);
-    }
-    if (op == TN_OP_CONV2D_GRAD_WEIGHT) { /* rows and columns padded to the tiles */
-        int64_t nr = cv->kg <= 8 ? 8 : round_up(cv->kg, 24) < round_up(cv->kg, 16) ? 24 : 16;
-        return (double)(round_up(cv->kg, nr) * round_up(cv->rg, 8) * (cv->wo + v0)) /
-               (double)(cv->kg * cv->rg * cv->wo);
-    }
-    int64_t rows, uq = phase_rows(cv, &rows), vq = (cv->w - 1 + cv->pw) / cv->sw + 1;
-    int64_t pitch = (vq > cv->wo ? vq : cv->wo) + v0, cg = cv->c / cv->g;
-    int64_t phases = phases_used(cv->kh, cv->dh, cv->sh) * phases_used(cv->kw, cv->dw, cv->sw);
-    (void)uq;
-    tiled_init(&t, cg, rows * pitch);
-    return (double)(phases * t.m_tiles * t.mr * t.ldc) / (double)(cg * cv->hw);
-}
+/* Tile shape of the weight gradient for K/g columns: rows_8x1, else rows_6x2. */
+static int rows_nr(int64_t kg) { return kg <= 8 ? 8 : 16; }
 
-/* True when op runs on the direct path: the CPU has AVX2 and FMA, and little work is wasted. */
+/* True when op takes the direct path: the CPU has AVX2 and FMA, and little work is wasted. */
 static bool use_direct(const struct conv *cv, enum tn_op op) {
-    if (getenv("CONV_NODIRECT")) return false; /* DEVTEMP */
-    if (getenv("CONV_DIRECT")) return true; /* DEVTEMP */
-    if (getenv("CONV_TRACE")) fprintf(stderr, "%s waste %.3f\n", tn_op_name(op), direct_waste(cv, op)); /* DEVTEMP */
     if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return false;
-    double m = (double)(op == TN_OP_CONV2D_GRAD_INPUT ? cv->c / cv->g : cv->kg);
-    return (direct_waste(cv, op) - 1.0) * m <=
-           (op == TN_OP_CONV2D_GRAD_INPUT ? DIRECT_EXCESS_GRAD_INPUT : DIRECT_EXCESS);
+    struct tiled t;
+    int64_t cg = cv->c / cv->g, rows, pitch;
+    double waste, m = (double)cv->kg, excess = DIRECT_EXCESS;
+    if (op == TN_OP_CONV2D) {
+        tiled_init(&t, cv->kg, cv->ho * (cv->wo + cv->v0));
+        waste = (double)(t.m_tiles * t.mr * t.ldc) / (double)(cv->kg * cv->p);
+    } else if (op == TN_OP_CONV2D_GRAD_WEIGHT) {
+        waste = (double)(round_up(cv->kg, rows_nr(cv->kg)) * round_up(cv->rg, 8) *
+                         (cv->wo + cv->v0)) / (double)(cv->kg * cv->rg * cv->wo);
+    } else {
+        phase_grid(cv, &rows, &pitch);
+        tiled_init(&t, cg, rows * pitch);
+        waste = (double)(phases_used(cv->kh, cv->dh, cv->sh) *
+                         phases_used(cv->kw, cv->dw, cv->sw) * t.m_tiles * t.mr * t.ldc) /
+                (double)(cg * cv->hw);
+        m = (double)cg;
+        excess = DIRECT_EXCESS_GRAD_INPUT;
+    }
+    return (waste - 1.0) * m <= excess;
 }
 
-/* Threads for the direct path: images side by side (*image_par) or tiles of one image. */
-static void direct_threads(const struct conv *cv, bool *image_par, bool *tile_par) {
+/* Threads for the direct path: returns how many run images side by side, else 1 with
+ * *tile_par telling whether one image's tiles are split over the threads. */
+static int direct_threads(const struct conv *cv, bool *tile_par) {
     int t = omp_get_max_threads();
     double flops = (double)cv->n * (double)cv->k * (double)cv->p * (double)cv->rg;
     bool big = t > 1 && flops >= PARALLEL_MIN_FLOPS && !omp_in_parallel();
-    *image_par = big && cv->n >= t;
-    *tile_par = big && !*image_par;
+    *tile_par = big && cv->n < t;
+    return big && cv->n >= t ? t : 1;
 }
 
 /* The phase planes of x for the forward pass and the weight gradient: fills pl, and boff[r]
- * with the offset of row r = (c, tap) of a group's column matrix in the group's planes.
- * Returns the table behind pl->a and pl->b, for the caller to free. */
+ * with the offset of row r = (c, tap) of a group's col in the group's planes. Returns the
+ * table behind pl->a and pl->b, for the caller to free. */
 static int64_t *x_planes(const struct conv *cv, struct planes *pl, int64_t *boff) {
-    int64_t taps = cv->kh * cv->kw;
-    int64_t u0 = (cv->kh - 1) * cv->dh / cv->sh, v0 = (cv->kw - 1) * cv->dw / cv->sw;
-    *pl = (struct planes){cv->h, cv->w, cv->sh, cv->sw, cv->ph, cv->pw, cv->ho + u0,
-                          cv->wo + v0, 0, NULL, NULL};
-    int64_t size = pl->rows * pl->pitch, *tab = malloc(sizeof(int64_t) * (size_t)(4 * taps));
-    TN_CHECK(tab, "cpu_conv", "out of host memory");
-    pl->a = tab;
-    pl->b = tab + taps;
+    int64_t taps = cv->kh * cv->kw, *tab = ints(4 * taps);
+    *pl = (struct planes){cv->h, cv->w, cv->sh, cv->sw, cv->ph, cv->pw, cv->ho + cv->u0,
+                          cv->wo + cv->v0, 0, tab, tab + taps};
     int64_t *tap_off = tab + 2 * taps, *tap_plane = tab + 3 * taps;
-    for (int64_t i = 0; i < cv->kh; i++)
-        for (int64_t j = 0; j < cv->kw; j++) { /* each tap's phase plane and shift in it */
-            int64_t a = i * cv->dh % cv->sh, b = j * cv->dw % cv->sw, p = 0;
-            while (p < pl->n && (pl->a[p] != a || pl->b[p] != b)) p++;
-            if (p == pl->n) {
-                pl->a[p] = a;
-                pl->b[p] = b;
-                pl->n++;
-            }
-            tap_plane[i * cv->kw + j] = p;
-            tap_off[i * cv->kw + j] = i * cv->dh / cv->sh * pl->pitch + j * cv->dw / cv->sw;
-        }
+    for (int64_t tap = 0; tap < taps; tap++) { /* each tap's phase plane and shift in it */
+        int64_t i = tap / cv->kw, j = tap % cv->kw, p = 0;
+        int64_t a = i * cv->dh % cv->sh, b = j * cv->dw % cv->sw;
+        while (p < pl->n && (pl->a[p] != a || pl->b[p] != b)) p++;
+        if (p == pl->n) pl->a[pl->n] = a, pl->b[pl->n++] = b;
+        tap_plane[tap] = p;
+        tap_off[tap] = i * cv->dh / cv->sh * pl->pitch + j * cv->dw / cv->sw;
+    }
     for (int64_t r = 0; r < cv->rg; r++)
-        boff[r] = (r / taps * pl->n + tap_plane[r % taps]) * size + tap_off[r % taps];
+        boff[r] = (r / taps * pl->n + tap_plane[r % taps]) * pl->rows * pl->pitch +
+                  tap_off[r % taps];
     return tab;
 }
 
 /* y [N,K,Ho,Wo] = conv2d(x [N,C,H,W], w) on the direct path. */
 static void direct_forward(const struct conv *cv, const float *x, const float *w, float *y) {
-    int64_t cg = cv->c / cv->g;
-    int64_t u0 = (cv->kh - 1) * cv->dh / cv->sh, v0 = (cv->kw - 1) * cv->dw / cv->sw;
-    int64_t *boff = malloc(sizeof(int64_t) * (size_t)(2 * cv->rg)), *aoff = boff + cv->rg;
-    struct product *pr = malloc(sizeof *pr * (size_t)cv->g);
-    TN_CHECK(boff && pr, "cpu_conv", "out of host memory");
+    int64_t cg = cv->c / cv->g, *boff = ints(2 * cv->rg), *aoff = boff + cv->rg;
     struct planes pl;
     int64_t *tab = x_planes(cv, &pl, boff), size = pl.rows * pl.pitch;
     for (int64_t r = 0; r < cv->rg; r++) aoff[r] = r;
     struct tiled t;
     tiled_init(&t, cv->kg, cv->ho * pl.pitch);
     int64_t ap_n = t.m_tiles * t.mr * cv->rg, ext_n = t.m_tiles * t.mr * t.ldc;
-    float *ap = buffer(cv->g * ap_n);
+    float *ap = scratch(cv->g * ap_n, 1);
+    struct product *pr = malloc(sizeof *pr * (size_t)cv->g);
+    TN_CHECK(pr, "cpu_conv", "out of host memory");
     for (int64_t g = 0; g < cv->g; g++) {
         tiled_pack(&t, cv->kg, cv->rg, w + g * cv->kg * cv->rg, cv->rg, aoff, ap + g * ap_n);
         pr[g] = (struct product){ap + g * ap_n, boff, cv->rg, g * cg * pl.n * size, g * ext_n};
     }
-    int64_t planes_n = cv->c * pl.n * size + u0 * pl.pitch + v0 + t.ldc;
-    bool image_par, tile_par;
-    direct_threads(cv, &image_par, &tile_par);
-#pragma omp parallel if (image_par)
+    bool tile_par;
+    int nt = direct_threads(cv, &tile_par);
+    int64_t planes_n = cv->c * pl.n * size + (cv->u0 + 1) * pl.pitch + t.ldc;
+    float *planes_s = scratch(planes_n, nt), *ext_s = scratch(cv->g * ext_n, nt);
+#pragma omp parallel num_threads(nt) if (nt > 1)
     {
-        float *planes = buffer(planes_n), *ext = buffer(cv->g * ext_n);
-        memset(planes, 0, sizeof(float) * (size_t)planes_n);
+        float *planes = piece(planes_s, planes_n, true), *ext = piece(ext_s, cv->g * ext_n, false);
 #pragma omp for schedule(static)
         for (int64_t n = 0; n < cv->n; n++) {
             fill_planes(&pl, x + n * cv->c * cv->hw, cv->c, planes, tile_par);
             tiled_all(&t, pr, cv->g, planes, ext, tile_par);
-            for (int64_t k = 0; k < cv->k; k++) { /* crop the extended grid */
-                const float *e = ext + k / cv->kg * ext_n + k % cv->kg * t.ldc;
-                float *d = y + (n * cv->k + k) * cv->p;
+            for (int64_t k = 0; k < cv->k; k++) /* crop the extended grid */
                 for (int64_t oh = 0; oh < cv->ho; oh++)
-                    copy_floats(d + oh * cv->wo, e + oh * pl.pitch, cv->wo);
-            }
+                    copy_floats(y + (n * cv->k + k) * cv->p + oh * cv->wo,
+                                ext + k / cv->kg * ext_n + k % cv->kg * t.ldc + oh * pl.pitch,
+                                cv->wo);
         }
-        free(planes);
-        free(ext);
     }
-    free(ap);
     free(pr);
     free(boff);
     free(tab);
@@ -641,85 +595,67 @@ static void transpose(const float *s, int64_t lds, int64_t rows, int64_t cols, f
         for (int64_t j = i < r8 ? c8 : 0; j < cols; j++) d[j * ldd + i] = s[i * lds + j];
 }
 
-/* Sums of the weight gradient of group-row tiles [mt0, mt1) over columns [0, cols) of one
- * image: acc [R, ldb] (+)= col [R, cols] x gt [cols, ldb], the column matrix read from the
- * planes by row pointers, gt = gy^T; in column blocks whose piece of gt stays in L1. */
-static void rows_run(rows_fn fn, int mr, int nr, const float *planes, const int64_t *boff,
-                     int64_t rg, const float *zrow, const float *gt, int64_t ldb, int64_t cols,
-                     float *acc, bool add, int64_t mt0, int64_t mt1) {
+/* acc [mr rows of tile mt][ldb] += col rows (read from the planes by pointer, zrow past R)
+ * x gt [cols][ldb] for one image, in column blocks whose piece of gt stays in L1. */
+static void rows_run(int64_t mt, const float *planes, const int64_t *boff, int64_t rg,
+                     const float *zrow, const float *gt, int64_t ldb, int64_t cols, float *acc) {
+    int nr = rows_nr(ldb), mr = nr == 8 ? 8 : 6;
+    rows_fn fn = nr == 8 ? rows_8x1 : rows_6x2;
     int64_t block = 4096 / ldb < 16 ? 16 : 4096 / ldb;
     for (int64_t p0 = 0; p0 < cols; p0 += block) {
-        int64_t pn = cols - p0 < block ? cols - p0 : block;
-        for (int64_t mt = mt0; mt < mt1; mt++) {
-            const float *a[8];
-            for (int m = 0; m < mr; m++) {
-                int64_t r = mt * mr + m;
-                a[m] = (r < rg ? planes + boff[r] : zrow) + p0;
-            }
-            for (int64_t n0 = 0; n0 < ldb; n0 += nr)
-                fn(a, gt + p0 * ldb + n0, ldb, pn, acc + mt * mr * ldb + n0, ldb, add || p0 > 0);
-        }
+        const float *a[8];
+        for (int64_t m = 0, r = mt * mr; m < mr; m++, r++)
+            a[m] = (r < rg ? planes + boff[r] : zrow) + p0;
+        for (int64_t n0 = 0; n0 < ldb; n0 += nr)
+            fn(a, gt + p0 * ldb + n0, ldb, cols - p0 < block ? cols - p0 : block,
+               acc + mt * mr * ldb + n0, ldb, true);
     }
 }
 
 /* dw [K,C/g,kh,kw] from x [N,C,H,W] and gy [N,K,Ho,Wo] on the direct path: per group
- * dw^T [C/g*kh*kw, K/g] = col x gy^T summed over images, then transposed. */
+ * dw^T [C/g*kh*kw, K/g] = col x gy^T, summed over images and threads, then transposed. */
 static void direct_grad_weight(const struct conv *cv, const float *x, const float *gy,
                                float *dw) {
-    int64_t cg = cv->c / cv->g;
-    int64_t u0 = (cv->kh - 1) * cv->dh / cv->sh, v0 = (cv->kw - 1) * cv->dw / cv->sw;
-    int64_t *boff = malloc(sizeof(int64_t) * (size_t)cv->rg);
-    TN_CHECK(boff, "cpu_conv", "out of host memory");
+    int64_t cg = cv->c / cv->g, *boff = ints(cv->rg);
     struct planes pl;
     int64_t *tab = x_planes(cv, &pl, boff), size = pl.rows * pl.pitch, cols = cv->ho * pl.pitch;
-    rows_fn fn = rows_6x2;
-    int mr = 6, nr = 16;
-    if (cv->kg <= 8) fn = rows_8x1, mr = 8, nr = 8;
-    else if (round_up(cv->kg, 24) < round_up(cv->kg, 16)) fn = rows_4x3, mr = 4, nr = 24;
-    int64_t ldb = round_up(cv->kg, nr), m_tiles = (cv->rg + mr - 1) / mr;
-    int64_t acc_n = cv->g * m_tiles * mr * ldb, gt_n = cv->g * cols * ldb;
-    int64_t planes_n = cv->c * pl.n * size + u0 * pl.pitch + v0 + cols;
-    bool image_par, tile_par;
-    direct_threads(cv, &image_par, &tile_par);
-    int nt = image_par ? omp_get_max_threads() : 1;
-    float *sums = buffer(nt * acc_n), *zrow = buffer(cols);
-    memset(sums, 0, sizeof(float) * (size_t)(nt * acc_n)); /* a thread may get no image */
+    int64_t ldb = round_up(cv->kg, rows_nr(cv->kg)), mr = ldb == 8 ? 8 : 6;
+    int64_t m_tiles = (cv->rg + mr - 1) / mr, acc_n = cv->g * m_tiles * mr * ldb;
+    bool tile_par;
+    int nt = direct_threads(cv, &tile_par);
+    int64_t planes_n = cv->c * pl.n * size + (cv->u0 + 1) * pl.pitch + cols;
+    float *planes_s = scratch(planes_n, nt), *gt_s = scratch(cv->g * cols * ldb, nt);
+    float *sums = scratch(acc_n, nt), *zrow = scratch(cols, 1);
     memset(zrow, 0, sizeof(float) * (size_t)cols);
-#pragma omp parallel num_threads(nt) if (image_par)
+    /* zeroed: a thread the runtime does not start adds nothing */
+    memset(sums, 0, sizeof(float) * (size_t)(nt * ((acc_n + 15) / 16 * 16)));
+#pragma omp parallel num_threads(nt) if (nt > 1)
     {
-        float *planes = buffer(planes_n), *gt = buffer(gt_n);
-        float *acc = sums + omp_get_thread_num() * acc_n;
-        memset(planes, 0, sizeof(float) * (size_t)planes_n);
-        memset(gt, 0, sizeof(float) * (size_t)gt_n); /* extra columns and rows stay zero */
+        float *planes = piece(planes_s, planes_n, true), *acc = piece(sums, acc_n, false);
+        float *gt = piece(gt_s, cv->g * cols * ldb, true); /* extra columns, rows stay zero */
 #pragma omp for schedule(static)
         for (int64_t n = 0; n < cv->n; n++) {
             fill_planes(&pl, x + n * cv->c * cv->hw, cv->c, planes, tile_par);
             for (int64_t gr = 0; gr < cv->g * cv->ho; gr++) { /* gt [g][cols][ldb] = gy^T */
-                int64_t g = gr / cv->ho, oh = gr % cv->ho; /* by output rows, in cache */
-                const float *s = gy + (n * cv->k + g * cv->kg) * cv->p + oh * cv->wo;
-                float *d = gt + (g * cols + oh * pl.pitch) * ldb;
-                transpose(s, cv->p, cv->kg, cv->wo, d, ldb);
+                int64_t g = gr / cv->ho, oh = gr % cv->ho;
+                transpose(gy + (n * cv->k + g * cv->kg) * cv->p + oh * cv->wo, cv->p, cv->kg,
+                          cv->wo, gt + (g * cols + oh * pl.pitch) * ldb, ldb);
             }
 #pragma omp parallel for if (tile_par) schedule(static)
             for (int64_t gm = 0; gm < cv->g * m_tiles; gm++) {
-                int64_t g = gm / m_tiles, mt = gm % m_tiles;
-                rows_run(fn, mr, nr, planes + g * cg * pl.n * size, boff, cv->rg, zrow,
-                         gt + g * cols * ldb, ldb, cols, acc + g * m_tiles * mr * ldb, true, mt,
-                         mt + 1);
+                int64_t g = gm / m_tiles;
+                rows_run(gm % m_tiles, planes + g * cg * pl.n * size, boff, cv->rg, zrow,
+                         gt + g * cols * ldb, ldb, cols, acc + g * m_tiles * mr * ldb);
             }
         }
-        free(planes);
-        free(gt);
     }
     for (int64_t k = 0; k < cv->k; k++) /* dw [k][r] = sum over threads of acc [g][r][k] */
         for (int64_t r = 0; r < cv->rg; r++) {
             const float *s = sums + (k / cv->kg * m_tiles * mr + r) * ldb + k % cv->kg;
             float v = 0.0f;
-            for (int t = 0; t < nt; t++) v += s[t * acc_n];
+            for (int t = 0; t < nt; t++) v += s[t * ((acc_n + 15) / 16 * 16)];
             dw[k * cv->rg + r] = v;
         }
-    free(sums);
-    free(zrow);
     free(boff);
     free(tab);
 }
@@ -729,38 +665,32 @@ static void interleave2(float *d, int64_t w, int64_t pw, const float *e0, const 
     int64_t i = 0;
     if (pw % 2 && w > 0) d[i++] = e1[pw / 2];
     int64_t m0 = (i + pw) / 2, pairs = (w - i) / 2;
-    float *dd = d + i;
     for (int64_t j = 0; j < pairs; j++) {
-        dd[2 * j] = e0[m0 + j];
-        dd[2 * j + 1] = e1[m0 + j];
+        d[i + 2 * j] = e0[m0 + j];
+        d[i + 2 * j + 1] = e1[m0 + j];
     }
     i += 2 * pairs;
     if (i < w) d[i] = e0[(i + pw) / 2];
 }
 
-/* dx [N,C,H,W] from gy [N,K,Ho,Wo] and w on the direct path, one phase of dx at a time. */
+/* dx [N,C,H,W] from gy [N,K,Ho,Wo] and w on the direct path, by phases of dx. */
 static void direct_grad_input(const struct conv *cv, const float *gy, const float *w,
                               float *dx) {
-    int64_t taps = cv->kh * cv->kw, cg = cv->c / cv->g;
-    int64_t u0 = (cv->kh - 1) * cv->dh / cv->sh, v0 = (cv->kw - 1) * cv->dw / cv->sw;
-    int64_t rows, uq = phase_rows(cv, &rows), vq = (cv->w - 1 + cv->pw) / cv->sw + 1;
-    int64_t zero = 0, lo_max = 0;
-    struct planes pl = {cv->ho, cv->wo, 1, 1, u0, v0, (uq > cv->ho ? uq : cv->ho) + u0,
-                        (vq > cv->wo ? vq : cv->wo) + v0, 1, &zero, &zero};
-    int64_t size = pl.rows * pl.pitch, phases = cv->sh * cv->sw;
-    /* the terms of phase q = (a, b) are (k, tap) for its taps; r_start[q] indexes them */
-    int64_t *r_start = malloc(sizeof(int64_t) * (size_t)(phases + 1 + 2 * cv->kg * taps));
-    TN_CHECK(r_start, "cpu_conv", "out of host memory");
-    int64_t *boff = r_start + phases + 1, *aoff = boff + cv->kg * taps, r = 0;
+    int64_t taps = cv->kh * cv->kw, cg = cv->c / cv->g, phases = cv->sh * cv->sw;
+    int64_t rows, pitch, uq = phase_grid(cv, &rows, &pitch), zero = 0, lo_max = 0, r = 0;
+    struct planes pl = {cv->ho, cv->wo, 1, 1, cv->u0, cv->v0,
+                        (uq > cv->ho ? uq : cv->ho) + cv->u0, pitch, 1, &zero, &zero};
+    int64_t size = pl.rows * pitch, *r_start = ints(phases + 1 + 2 * cv->kg * taps);
+    int64_t *boff = r_start + phases + 1, *aoff = boff + cv->kg * taps;
     bool holes = false; /* phases no tap reaches stay zero */
-    for (int64_t q = 0; q < phases; q++) {
+    for (int64_t q = 0; q < phases; q++) { /* phase q's terms: (k, tap) for its taps */
         r_start[q] = r;
-        int64_t a = q / cv->sw, b = q % cv->sw;
         for (int64_t k = 0; k < cv->kg; k++)
             for (int64_t tap = 0; tap < taps; tap++) {
                 int64_t i = tap / cv->kw, j = tap % cv->kw;
-                if (i * cv->dh % cv->sh != a || j * cv->dw % cv->sw != b) continue;
-                boff[r] = k * size + (u0 - i * cv->dh / cv->sh) * pl.pitch + v0 -
+                if (i * cv->dh % cv->sh != q / cv->sw || j * cv->dw % cv->sw != q % cv->sw)
+                    continue;
+                boff[r] = k * size + (cv->u0 - i * cv->dh / cv->sh) * pitch + cv->v0 -
                           j * cv->dw / cv->sw;
                 aoff[r++] = k * cv->rg + tap;
             }
@@ -768,30 +698,31 @@ static void direct_grad_input(const struct conv *cv, const float *gy, const floa
     }
     r_start[phases] = r;
     struct tiled t;
-    tiled_init(&t, cg, rows * pl.pitch);
+    tiled_init(&t, cg, rows * pitch);
     int64_t ap_n = t.m_tiles * t.mr * cv->kg * taps, ext_n = t.m_tiles * t.mr * t.ldc, np = 0;
-    float *ap = buffer(cv->g * ap_n);
+    float *ap = scratch(cv->g * ap_n, 1);
     struct product *pr = malloc(sizeof *pr * (size_t)(cv->g * phases));
     TN_CHECK(pr, "cpu_conv", "out of host memory");
     for (int64_t g = 0; g < cv->g; g++)
         for (int64_t q = 0; q < phases; q++) {
-            int64_t nq = r_start[q + 1] - r_start[q];
+            int64_t nq = r_start[q + 1] - r_start[q], lo, hi;
             float *apq = ap + g * ap_n + t.m_tiles * t.mr * r_start[q];
             tiled_pack(&t, cg, nq, w + g * cv->kg * cv->rg, taps, aoff + r_start[q], apq);
-            int64_t lo, hi; /* the phase's grid starts at its first row, lo */
             valid_range(uq, cv->h, cv->sh, cv->ph, q / cv->sw, &lo, &hi);
-            lo_max = lo > lo_max ? lo : lo_max;
-            if (nq) pr[np++] = (struct product){apq, boff + r_start[q], nq,
-                                               g * cv->kg * size + lo * pl.pitch,
-                                               (g * phases + q) * ext_n};
+            lo_max = lo > lo_max ? lo : lo_max; /* the phase's grid starts at its row lo */
+            if (nq)
+                pr[np++] = (struct product){apq, boff + r_start[q], nq,
+                                            g * cv->kg * size + lo * pitch,
+                                            (g * phases + q) * ext_n};
         }
-    int64_t planes_n = cv->k * size + (u0 + lo_max) * pl.pitch + v0 + t.ldc;
-    bool image_par, tile_par;
-    direct_threads(cv, &image_par, &tile_par);
-#pragma omp parallel if (image_par)
+    bool tile_par;
+    int nt = direct_threads(cv, &tile_par);
+    int64_t planes_n = cv->k * size + (cv->u0 + lo_max + 1) * pitch + t.ldc;
+    float *planes_s = scratch(planes_n, nt), *ext_s = scratch(cv->g * phases * ext_n, nt);
+#pragma omp parallel num_threads(nt) if (nt > 1)
     {
-        float *planes = buffer(planes_n), *ext = buffer(cv->g * phases * ext_n);
-        memset(planes, 0, sizeof(float) * (size_t)planes_n);
+        float *planes = piece(planes_s, planes_n, true);
+        float *ext = piece(ext_s, cv->g * phases * ext_n, false);
 #pragma omp for schedule(static)
         for (int64_t n = 0; n < cv->n; n++) {
             float *dxn = dx + n * cv->c * cv->hw;
@@ -807,7 +738,7 @@ static void direct_grad_input(const struct conv *cv, const float *gy, const floa
                     for (int64_t u = ulo; u < uhi; u++) {
                         float *d = dxn + ((g * cg + c) * cv->h + u * cv->sh + a - cv->ph) * cv->w;
                         const float *e = ext + (g * phases + q0) * ext_n + c * t.ldc +
-                                         (u - ulo) * pl.pitch;
+                                         (u - ulo) * pitch;
                         if (pair) {
                             interleave2(d, cv->w, cv->pw, e, e + ext_n);
                             continue;
@@ -815,16 +746,13 @@ static void direct_grad_input(const struct conv *cv, const float *gy, const floa
                         for (int64_t b = 0; b < cv->sw; b++, e += ext_n) {
                             int64_t vlo, vhi;
                             if (r_start[q0 + b + 1] == r_start[q0 + b]) continue;
-                            valid_range(vq, cv->w, cv->sw, cv->pw, b, &vlo, &vhi);
+                            valid_range(pitch, cv->w, cv->sw, cv->pw, b, &vlo, &vhi);
                             for (int64_t v = vlo; v < vhi; v++) d[v * cv->sw + b - cv->pw] = e[v];
                         }
                     }
             }
         }
-        free(planes);
-        free(ext);
     }
-    free(ap);
     free(pr);
     free(r_start);
 }

@@ -1,0 +1,26 @@
+/* gw_npy.h - files of numbers for other tools: float32 matrices as NumPy .npy (format 1.0,
+ * little-endian '<f4', C order) and as CSV with a header line, plus the atomic file write that
+ * these writers and the PNG writer share (a temporary file in the same folder, synced, then
+ * renamed over the target, so a reader never sees half a file).
+ *
+ * Only writing: reading .npy back is left to NumPy and to the tests.
+ */
+#ifndef GW_NPY_H
+#define GW_NPY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tensor/tn_error.h"
+
+/* Writes len bytes to path atomically (temporary file + rename); TN_ERR_IO with a message. */
+enum tn_status gw_write_atomic(const char *path, const void *data, size_t len);
+
+/* Writes data[rows, cols] (row-major float32) as a .npy file of shape (rows, cols). */
+enum tn_status gw_npy_write(const char *path, int64_t rows, int64_t cols, const float *data);
+
+/* Writes data[rows, cols] as CSV: a header line of the cols names, then one line per row. */
+enum tn_status gw_csv_write(const char *path, int64_t rows, int64_t cols,
+                            const char *const *names, const float *data);
+
+#endif

@@ -1,0 +1,449 @@
+/* test_cli.c - the gwae program (tools/) run as a user runs it: every command's --help; each
+ * bad input (missing or corrupt dataset files, an image size the networks cannot take, an
+ * unknown prior or dataset, a non-numeric or out-of-range value, an unwritable run directory,
+ * a run directory that already holds a run, a checkpoint of another configuration, a resume
+ * that would change the model) gives exit code 1 or 2 with exactly one line on stderr and
+ * leaves every file already in the run directory byte for byte as it was; a tiny training run
+ * writes every promised file and eval, sample, reconstruct and encode work on it; a resumed
+ * run continues exactly where a straight run would be; a non-finite loss stops the run and
+ * keeps a loadable checkpoint; bench --json prints its fields.
+ *
+ * The binary is found next to this test's executable (both are built into the build folder).
+ * Runs use the generated shapes dataset at 32x32 with a width-0.125 network, so each trains
+ * in about a second; every test gets its own temporary directory.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define TINY "--dataset shapes --shapes-count 160 --image-size 32 --width 0.125 --batch 8 --limit 64"
+
+static char tmp[64];       /* this test's directory */
+static char gwae[PATH_MAX + 8]; /* the binary */
+static char out_text[1 << 16], err_text[1 << 16]; /* stdout and stderr of the last run */
+
+static void remove_tree(const char *path) {
+    DIR *d = opendir(path);
+    if (!d) {
+        remove(path);
+        return;
+    }
+    struct dirent *e;
+    char child[PATH_MAX];
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+            snprintf(child, sizeof child, "%s/%s", path, e->d_name);
+            remove_tree(child);
+        }
+    closedir(d);
+    rmdir(path);
+}
+
+static void setup(void) {
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    cr_assert(n > 0, "readlink /proc/self/exe: %s", strerror(errno));
+    self[n] = '\0';
+    *strrchr(self, '/') = '\0';
+    snprintf(gwae, sizeof gwae, "%s/gwae", self);
+    cr_assert(access(gwae, X_OK) == 0, "%s is not built (cmake --build builds it with the tests)", gwae);
+    snprintf(tmp, sizeof tmp, "/tmp/test_cli_XXXXXX");
+    cr_assert(mkdtemp(tmp), "mkdtemp: %s", strerror(errno));
+    setenv("OMP_NUM_THREADS", "1", 1); /* ctest runs two test processes on two cores */
+}
+
+static void teardown(void) { remove_tree(tmp); }
+
+TestSuite(cli, .init = setup, .fini = teardown, .timeout = 120);
+
+/* tmp/name in one of 16 static buffers (reused in turn: copy a path that must live long) */
+static const char *at(const char *name) {
+    static char path[16][PATH_MAX];
+    static int k;
+    k = (k + 1) % 16;
+    snprintf(path[k], sizeof path[k], "%s/%s", tmp, name);
+    return path[k];
+}
+
+static void slurp(const char *path, char *buf, size_t size) {
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(buf, 1, size - 1, f) : 0;
+    buf[n] = '\0';
+    if (f) fclose(f);
+}
+
+/* runs `gwae <args>` in tmp; returns the exit code, stdout and stderr in out_text, err_text */
+static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int run(const char *fmt, ...) {
+    char args[4096], cmd[4 * PATH_MAX + 4096 + 64];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "cd %s && %s %s >%s 2>%s", tmp, gwae, args, at(".stdout"), at(".stderr"));
+    int status = system(cmd);
+    slurp(at(".stdout"), out_text, sizeof out_text);
+    slurp(at(".stderr"), err_text, sizeof err_text);
+    remove(at(".stdout"));
+    remove(at(".stderr"));
+    cr_assert(WIFEXITED(status), "gwae %s did not exit normally (status %d): %s", args, status, err_text);
+    return WEXITSTATUS(status);
+}
+
+/* asserts stderr is exactly one non-empty line */
+static void assert_one_line(const char *what) {
+    size_t n = strlen(err_text);
+    cr_assert(n > 1 && err_text[n - 1] == '\n' && strchr(err_text, '\n') == err_text + n - 1,
+              "%s: stderr is not one line: [%s]", what, err_text);
+    cr_assert(strncmp(err_text, "gwae", 4) == 0, "%s: the line does not start with gwae: %s", what,
+              err_text);
+}
+
+/* a bad input: the exit code, one line on stderr that contains `says` */
+static void assert_refused(int rc, int code, const char *says, const char *what) {
+    cr_assert_eq(rc, code, "%s: exit code %d, expected %d; stderr: %s", what, rc, code, err_text);
+    assert_one_line(what);
+    cr_assert(strstr(err_text, says), "%s: the message does not say '%s': %s", what, says, err_text);
+}
+
+/* ---- snapshots of a directory: every file's name and bytes ---- */
+
+#define SNAP_MAX 32
+
+struct snapshot {
+    int n;
+    char name[SNAP_MAX][256];
+    char *data[SNAP_MAX];
+    long size[SNAP_MAX];
+};
+
+static void snap(const char *dir, struct snapshot *s) {
+    memset(s, 0, sizeof *s);
+    DIR *d = opendir(dir);
+    cr_assert(d, "opendir %s", dir);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        cr_assert(s->n < SNAP_MAX);
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "rb");
+        cr_assert(f, "open %s", path);
+        fseek(f, 0, SEEK_END);
+        long size = ftell(f);
+        fseek(f, 0, SEEK_SET);
+        s->data[s->n] = malloc((size_t)size + 1);
+        cr_assert(fread(s->data[s->n], 1, (size_t)size, f) == (size_t)size);
+        fclose(f);
+        s->size[s->n] = size;
+        snprintf(s->name[s->n], sizeof s->name[s->n], "%s", e->d_name);
+        s->n++;
+    }
+    closedir(d);
+}
+
+static void snap_free(struct snapshot *s) {
+    for (int i = 0; i < s->n; i++) free(s->data[i]);
+}
+
+/* asserts dir holds exactly the files of before, with the same bytes */
+static void assert_unchanged(const char *dir, struct snapshot *before, const char *what) {
+    struct snapshot now;
+    snap(dir, &now);
+    cr_assert_eq(now.n, before->n, "%s: %d files in %s, %d before", what, now.n, dir, before->n);
+    for (int i = 0; i < before->n; i++) {
+        int j = 0;
+        while (j < now.n && strcmp(now.name[j], before->name[i]) != 0) j++;
+        cr_assert(j < now.n, "%s: %s disappeared", what, before->name[i]);
+        cr_assert(now.size[j] == before->size[i] &&
+                      memcmp(now.data[j], before->data[i], (size_t)now.size[j]) == 0,
+                  "%s: %s was modified", what, before->name[i]);
+    }
+    snap_free(&now);
+}
+
+static bool exists(const char *path) {
+    struct stat sb;
+    return stat(path, &sb) == 0 && sb.st_size > 0;
+}
+
+static void write_file(const char *path, const char *text) {
+    FILE *f = fopen(path, "wb");
+    cr_assert(f, "create %s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* trains the tiny run into tmp/name for the given steps (plus extra options) */
+static void train_tiny(const char *name, int steps, const char *extra) {
+    int rc = run("train " TINY " --steps %d --out %s %s", steps, at(name), extra);
+    cr_assert_eq(rc, 0, "the tiny training run failed (%d): %s", rc, err_text);
+}
+
+/* ---- the command line ---- */
+
+Test(cli, help_of_every_command_exits_0_with_its_usage) {
+    const char *cmds[] = {"train", "eval", "sample", "reconstruct", "encode", "bench"};
+    cr_assert_eq(run("--help"), 0);
+    cr_assert(strstr(out_text, "usage: gwae <command>"));
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        cr_assert_eq(run("%s --help", cmds[i]), 0, "%s --help: %s", cmds[i], err_text);
+        char want[64];
+        snprintf(want, sizeof want, "usage: gwae %s", cmds[i]);
+        cr_assert(strstr(out_text, want), "%s --help prints no usage line: %s", cmds[i], out_text);
+        cr_assert_eq(err_text[0], '\0', "%s --help wrote to stderr: %s", cmds[i], err_text);
+    }
+}
+
+Test(cli, unknown_command_or_option_is_one_line_and_exit_2) {
+    assert_refused(run("frobnicate"), 2, "unknown command 'frobnicate'", "unknown command");
+    assert_refused(run("%s", ""), 2, "a command is required", "no command");
+    assert_refused(run("train --frob 3 --out x"), 2, "unknown option '--frob'", "unknown option");
+    assert_refused(run("train --out x --batch"), 2, "--batch needs a value", "missing value");
+    assert_refused(run("sample"), 2, "RUN_DIR is required", "missing run dir");
+    assert_refused(run("encode a b"), 2, "unexpected argument 'b'", "extra argument");
+    assert_refused(run("bench --iters 0"), 2, "--iters: 0 is out of range", "bench range");
+    assert_refused(run("train"), 2, "--out DIR", "no run directory");
+}
+
+/* ---- bad input: one line, non-zero, nothing in the run directory changed ---- */
+
+/* writes a gzip file holding n bytes of data */
+static void write_gz(const char *path, const unsigned char *data, size_t n) {
+    gzFile f = gzopen(path, "wb");
+    cr_assert(f, "gzopen %s", path);
+    cr_assert_eq(gzwrite(f, data, (unsigned)n), (int)n);
+    gzclose(f);
+}
+
+Test(cli, bad_data_options_and_values_leave_the_run_directory_alone) {
+    char run_dir[PATH_MAX];
+    snprintf(run_dir, sizeof run_dir, "%s", at("run"));
+    mkdir(run_dir, 0755);
+    write_file(at("run/notes.txt"), "mine\n");
+    struct snapshot before;
+    snap(run_dir, &before);
+    /* missing dataset folder */
+    assert_refused(run("train --out %s --data %s", run_dir, at("no-such-dir")), 1, "cannot open",
+                   "missing dataset");
+    assert_unchanged(run_dir, &before, "missing dataset");
+    /* corrupt files: garbage, and an IDX header announcing more images than the file holds */
+    mkdir(at("bad"), 0755);
+    const char *names[] = {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                           "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"};
+    char path[PATH_MAX];
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/%s", at("bad"), names[i]);
+        write_gz(path, (const unsigned char *)"not an idx file at all", 22);
+    }
+    assert_refused(run("train --out %s --data %s", run_dir, at("bad")), 1, "not an IDX file",
+                   "corrupt dataset");
+    assert_unchanged(run_dir, &before, "corrupt dataset");
+    const unsigned char truncated[16 + 10] = {0, 0, 8, 3, 0, 0, 0xea, 0x60, 0, 0, 0, 28, 0, 0, 0, 28};
+    snprintf(path, sizeof path, "%s/%s", at("bad"), names[0]);
+    write_gz(path, truncated, sizeof truncated);
+    assert_refused(run("train --out %s --data %s", run_dir, at("bad")), 1, "train-images-idx3-ubyte.gz",
+                   "truncated dataset");
+    assert_unchanged(run_dir, &before, "truncated dataset");
+    /* values the model or the parser refuses */
+    assert_refused(run("train --out %s --image-size 48", run_dir), 2, "image size 48", "image size");
+    assert_refused(run("train --out %s --prior lognormal", run_dir), 2, "unknown prior 'lognormal'",
+                   "unknown prior");
+    assert_refused(run("train --out %s --dataset cifar", run_dir), 2, "unknown value 'cifar'",
+                   "unknown dataset");
+    assert_refused(run("train --out %s --batch abc", run_dir), 2, "--batch: 'abc' is not an integer",
+                   "non-numeric batch");
+    assert_refused(run("train --out %s --lr 1e-3x", run_dir), 2, "is not a number", "non-numeric lr");
+    assert_refused(run("train --out %s --latent 0", run_dir), 2, "--latent: 0 is out of range",
+                   "latent 0");
+    assert_refused(run("train --out %s --batch 99999999999", run_dir), 2, "out of range", "huge batch");
+    assert_refused(run("train --out %s --device cuda", run_dir), 2, "no CUDA", "cuda");
+    assert_unchanged(run_dir, &before, "bad values");
+    snap_free(&before);
+}
+
+Test(cli, an_unwritable_run_directory_is_refused_before_any_work) {
+    assert_refused(run("train " TINY " --out /proc/forbidden/run"), 1, "/proc/forbidden",
+                   "run dir under /proc");
+    write_file(at("plain-file"), "x");
+    assert_refused(run("train " TINY " --out %s", at("plain-file")), 1, "not a directory",
+                   "run dir is a file");
+    assert_refused(run("train " TINY " --out %s/sub", at("plain-file")), 1, "cannot create",
+                   "run dir below a file");
+}
+
+Test(cli, a_finished_run_is_never_overwritten_or_resumed_into_another_model) {
+    train_tiny("run", 2, "");
+    train_tiny("other", 1, "--latent 8");
+    char run_dir[PATH_MAX], other[PATH_MAX];
+    snprintf(run_dir, sizeof run_dir, "%s", at("run"));
+    snprintf(other, sizeof other, "%s", at("other"));
+    struct snapshot before;
+    snap(run_dir, &before);
+    assert_refused(run("train " TINY " --steps 2 --out %s", run_dir), 1, "already holds a run",
+                   "new run over a run");
+    assert_unchanged(run_dir, &before, "new run over a run");
+    assert_refused(run("train --resume %s --latent 8", run_dir), 2, "--latent 8 conflicts", "resume --latent");
+    assert_refused(run("train --resume %s --batch x", run_dir), 2, "not an integer", "resume --batch x");
+    assert_refused(run("train --resume %s --image-size 64", run_dir), 2, "conflicts", "resume --image-size");
+    assert_unchanged(run_dir, &before, "resume with other settings");
+    snap_free(&before);
+
+    /* a checkpoint of another configuration copied in */
+    char cmd[3 * PATH_MAX];
+    snprintf(cmd, sizeof cmd, "cp %s %s", at("other/checkpoint_last.safetensors"),
+             at("run/checkpoint_last.safetensors"));
+    cr_assert_eq(system(cmd), 0);
+    snap(run_dir, &before);
+    assert_refused(run("train --resume %s --steps 4", run_dir), 1, "another configuration: latent is 8",
+                   "foreign checkpoint");
+    assert_unchanged(run_dir, &before, "foreign checkpoint");
+    snap_free(&before);
+
+    /* config.json edited to another model; then a truncated checkpoint */
+    snprintf(cmd, sizeof cmd, "sed -i 's/\"latent\": 16/\"latent\": 12/' %s", at("run/config.json"));
+    cr_assert_eq(system(cmd), 0);
+    snap(run_dir, &before);
+    assert_refused(run("train --resume %s --steps 4", run_dir), 1, "another configuration", "edited config");
+    assert_refused(run("eval %s", run_dir), 1, "another configuration", "eval of edited config");
+    assert_unchanged(run_dir, &before, "edited config");
+    snap_free(&before);
+    snprintf(cmd, sizeof cmd, "head -c 300 %s > %s", at("other/checkpoint_best.safetensors"),
+             at("other/checkpoint_last.safetensors"));
+    cr_assert_eq(system(cmd), 0);
+    snap(other, &before);
+    assert_refused(run("train --resume %s --steps 4", other), 1, "checkpoint", "truncated checkpoint");
+    assert_unchanged(other, &before, "truncated checkpoint");
+    write_file(at("other/config.json"), "{\"latent\": \"many\"}");
+    snap_free(&before);
+    snap(other, &before);
+    assert_refused(run("train --resume %s", other), 1, "config.json", "corrupt config.json");
+    assert_unchanged(other, &before, "corrupt config.json");
+    snap_free(&before);
+}
+
+/* ---- a run and the commands that use it ---- */
+
+static void assert_png(const char *path) {
+    char head[9] = {0};
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "%s is missing", path);
+    cr_assert_eq(fread(head, 1, 8, f), 8u);
+    fclose(f);
+    cr_assert(memcmp(head, "\x89PNG\r\n\x1a\n", 8) == 0, "%s is not a PNG", path);
+}
+
+static void assert_contains(const char *path, const char *text) {
+    static char buf[1 << 16];
+    slurp(path, buf, sizeof buf);
+    cr_assert(strstr(buf, text), "%s does not contain %s:\n%s", path, text, buf);
+}
+
+Test(cli, a_tiny_run_writes_every_file_and_every_command_uses_it) {
+    train_tiny("run", 2, "--log-every 1");
+    const char *files[] = {"config.json", "log.jsonl", "checkpoint_last.safetensors",
+                           "checkpoint_best.safetensors", "metrics.json"};
+    char path[PATH_MAX];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", at("run"), files[i]);
+        cr_assert(exists(path), "%s is missing", path);
+    }
+    assert_png(at("run/reconstructions.png"));
+    assert_png(at("run/samples.png"));
+    assert_contains(at("run/config.json"), "\"latent\": 16");
+    assert_contains(at("run/log.jsonl"), "{\"event\": \"step\", \"step\": 2, \"epoch\": 1, \"loss\": ");
+    assert_contains(at("run/log.jsonl"), "\"loss_gw\": ");
+    assert_contains(at("run/log.jsonl"), "\"step_time_s\": ");
+    assert_contains(at("run/metrics.json"), "\"test_psnr_mean\": ");
+    assert_contains(at("run/metrics.json"), "\"test_psnr_stderr\": ");
+    assert_contains(at("run/metrics.json"), "\"final_loss_gw\": ");
+    assert_contains(at("run/metrics.json"), "\"steps\": 2");
+    assert_contains(at("run/metrics.json"), "\"wall_time_s\": ");
+
+    cr_assert_eq(run("eval %s", at("run")), 0, "eval: %s", err_text);
+    cr_assert(strstr(out_text, "\"test_psnr_mean\""), "eval printed: %s", out_text);
+    assert_contains(at("run/metrics.json"), "\"checkpoint\": \"best\"");
+    assert_contains(at("run/metrics.json"), "\"final_loss_gw\": "); /* kept by the merge */
+
+    cr_assert_eq(run("sample %s --n 6 --cols 3 --out %s", at("run"), at("s.png")), 0, "%s", err_text);
+    assert_png(at("s.png"));
+    cr_assert_eq(run("reconstruct %s --n 4 --checkpoint last --out %s", at("run"), at("r.png")), 0,
+                 "%s", err_text);
+    assert_png(at("r.png"));
+
+    cr_assert_eq(run("encode %s --split test --out %s", at("run"), at("z.csv")), 0, "%s", err_text);
+    static char csv[1 << 16];
+    slurp(at("z.csv"), csv, sizeof csv);
+    cr_assert(strncmp(csv, "z0,z1,", 6) == 0 && strstr(csv, ",z15,floor_hue,"), "csv header: %.200s", csv);
+    int lines = 0;
+    for (char *c = csv; *c; c++) lines += *c == '\n';
+    cr_assert_eq(lines, 1 + 16, "16 test scenes and a header expected, got %d lines", lines);
+    cr_assert_eq(run("encode %s --split valid --out %s", at("run"), at("z.npy")), 0, "%s", err_text);
+    slurp(at("z.npy"), csv, sizeof csv);
+    cr_assert(memcmp(csv, "\x93NUMPY", 6) == 0 && strstr(csv + 10, "(16, 16)"), "latents .npy: %s",
+              csv + 10);
+    slurp(at("z.factors.npy"), csv, sizeof csv);
+    cr_assert(memcmp(csv, "\x93NUMPY", 6) == 0 && strstr(csv + 10, "(16, 6)"), "factors .npy: %s",
+              csv + 10);
+    assert_refused(run("encode %s --out %s", at("run"), at("z.txt")), 2, ".npy or .csv", "encode .txt");
+}
+
+/* the text of log.jsonl's line for step n */
+static void step_line(const char *log, int n, char *out, size_t size) {
+    static char buf[1 << 16];
+    slurp(log, buf, sizeof buf);
+    char key[64];
+    snprintf(key, sizeof key, "{\"event\": \"step\", \"step\": %d,", n);
+    char *p = strstr(buf, key);
+    cr_assert(p, "%s has no line for step %d", log, n);
+    size_t len = strcspn(p, "\n");
+    char *t = strstr(p, "\"step_time_s\""); /* the losses, not the timings */
+    if (t && (size_t)(t - p) < len) len = (size_t)(t - p);
+    snprintf(out, size, "%.*s", (int)len, p);
+}
+
+Test(cli, a_resumed_run_continues_exactly_as_a_straight_one) {
+    train_tiny("straight", 11, "--log-every 1");
+    train_tiny("resumed", 5, "--log-every 1");
+    cr_assert_eq(run("train --resume %s --steps 11", at("resumed")), 0, "resume: %s", err_text);
+    assert_contains(at("resumed/log.jsonl"), "{\"event\": \"resume\", \"step\": 5, \"epoch\": 0}");
+    assert_contains(at("resumed/config.json"), "\"steps\": 11");
+    char a[4096], b[4096];
+    for (int step = 6; step <= 11; step += 5) {
+        step_line(at("straight/log.jsonl"), step, a, sizeof a);
+        step_line(at("resumed/log.jsonl"), step, b, sizeof b);
+        cr_assert_str_eq(a, b, "step %d differs after a resume", step);
+    }
+}
+
+Test(cli, a_non_finite_loss_stops_the_run_and_keeps_the_last_good_checkpoint) {
+    int rc = run("train " TINY " --steps 30 --lr 10 --lr-critic 10 --c-init 1e6 --out %s", at("run"));
+    cr_assert_eq(rc, 1, "exit code %d: %s", rc, err_text);
+    const char *last = strrchr(err_text, '\n');
+    cr_assert(last && strstr(err_text, "is not finite") && strstr(err_text, "stopping") &&
+                  strstr(err_text, "checkpoint_last.safetensors"), "message: %s", err_text);
+    cr_assert(strstr(err_text, "gwae train: step "), "the message names the step: %s", err_text);
+    cr_assert_eq(run("sample %s --checkpoint last --n 4 --out %s", at("run"), at("s.png")), 0,
+                 "the last good checkpoint does not load: %s", err_text);
+}
+
+Test(cli, bench_json_prints_one_object_per_configuration) {
+    cr_assert_eq(run("bench --config small --iters 1 --json --threads 1"), 0, "%s", err_text);
+    const char *fields[] = {"\"config\": \"small\"", "\"image_size\": 32", "\"batch\": 64",
+                            "\"latent\": 16", "\"prior\": \"np\"", "\"threads\": 1",
+                            "\"ms_per_iter_median\": ", "\"ms_main_step\": ", "\"ms_critic_steps\": "};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        cr_assert(strstr(out_text, fields[i]), "bench --json lacks %s: %s", fields[i], out_text);
+    cr_assert_eq(strchr(out_text, '\n'), out_text + strlen(out_text) - 1, "one line expected: %s", out_text);
+}

@@ -1,0 +1,368 @@
+/* test_cuda.c - the CUDA backend against the CPU.
+ *
+ * Without a GPU: the CUDA kernel table covers every op that is not a view (and every op with
+ * a CPU kernel), tn_backend_of reaches it, availability and options are consistent. These
+ * read the table without starting CUDA. With a GPU: every case of the op table
+ * (tests/helpers/cases_*.c) runs on the CPU and on the device from identical host-made inputs
+ * (strided layouts kept) and the forward values and first-order gradients must agree by
+ * normalised error; plus host copies, fill, TF32 on and off, OOM reporting and the bad-index
+ * abort. Those skip themselves, saying why, when no device can be used, as on a build
+ * machine. In a build without the backend (GWAE_CUDA=OFF) every test skips.
+ */
+#define _POSIX_C_SOURCE 200809L /* fork, waitpid */
+
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helpers/op_cases.h"
+#include "tensor/tn_backend.h"
+#include "tensor/tn_cuda.h"
+
+#include <criterion/parameterized.h>
+
+#define NEED_GPU()                                                                   \
+    do {                                                                             \
+        if (!tn_cuda_available())                                                    \
+            cr_skip_test("no CUDA device: %s", tn_cuda_unavailable_reason());        \
+    } while (0)
+
+#define GPU TN_CUDA(0)
+
+/* ---- fixture: the leak check of test_support.c over the CPU and the device ---- */
+
+static struct tn_mem_stats cpu_base, gpu_base;
+
+static void device_leak_begin(void) {
+    cpu_base = tn_mem_stats(TN_CPU);
+    gpu_base = tn_mem_stats(GPU);
+    tn_scope_begin();
+}
+
+static void device_leak_end(void) {
+    tn_scope_end();
+    struct tn_mem_stats cpu = tn_mem_stats(TN_CPU), gpu = tn_mem_stats(GPU);
+    cr_assert_eq(cpu.live_tensors, cpu_base.live_tensors, "leak: %lld tensors alive, %lld before",
+                 (long long)cpu.live_tensors, (long long)cpu_base.live_tensors);
+    cr_assert_eq(cpu.bytes_in_use, cpu_base.bytes_in_use, "leak: %lld host bytes, %lld before",
+                 (long long)cpu.bytes_in_use, (long long)cpu_base.bytes_in_use);
+    cr_assert_eq(gpu.bytes_in_use, gpu_base.bytes_in_use, "leak: %lld device bytes, %lld before",
+                 (long long)gpu.bytes_in_use, (long long)gpu_base.bytes_in_use);
+}
+
+TestSuite(cuda, .init = device_leak_begin, .fini = device_leak_end);
+
+/* ---- helpers ---- */
+
+static float *host_copy(const struct tn_tensor *t) {
+    float *h = malloc((size_t)(t->numel ? t->numel : 1) * sizeof(float));
+    cr_assert(h);
+    tn_to_host(t, h);
+    return h;
+}
+
+/* A device copy of the CPU tensor t with the same values; a transposed input keeps its
+ * layout (stored with the last two dims swapped, viewed back), so strided kernels run. */
+static struct tn_tensor *to_device(struct tn_tensor *t, bool transposed) {
+    float *h = host_copy(t);
+    struct tn_tensor *d;
+    if (!transposed || t->ndim < 2) {
+        d = tn_from_host(GPU, t->ndim, t->shape, h);
+    } else {
+        int nd = t->ndim;
+        int64_t rows = t->shape[nd - 2], cols = t->shape[nd - 1], plane = rows * cols;
+        int64_t swapped[TN_MAX_DIMS], strides[TN_MAX_DIMS];
+        memcpy(swapped, t->shape, sizeof swapped);
+        swapped[nd - 2] = cols;
+        swapped[nd - 1] = rows;
+        float *s = malloc((size_t)(t->numel ? t->numel : 1) * sizeof(float));
+        cr_assert(s);
+        for (int64_t p = 0; p < t->numel / (plane ? plane : 1); p++)
+            for (int64_t i = 0; i < rows; i++)
+                for (int64_t j = 0; j < cols; j++)
+                    s[p * plane + j * rows + i] = h[p * plane + i * cols + j];
+        struct tn_tensor *base = tn_from_host(GPU, nd, swapped, s);
+        free(s);
+        memcpy(strides, base->strides, sizeof strides);
+        strides[nd - 2] = base->strides[nd - 1];
+        strides[nd - 1] = base->strides[nd - 2];
+        d = tn_view(base, nd, t->shape, strides, base->offset);
+    }
+    free(h);
+    return tn_set_requires_grad(d, t->requires_grad);
+}
+
+/* max |got - want| / max(1, max |want|), NaN and infinities matching exactly or failing. */
+static void assert_close_normalised(const struct tn_tensor *want_t, const struct tn_tensor *got_t,
+                                    double tol, const char *what) {
+    cr_assert(tn_same_shape(want_t, got_t), "%s: shapes differ", what);
+    float *want = host_copy(want_t), *got = host_copy(got_t);
+    double scale = 1.0, worst = 0.0;
+    int64_t worst_at = -1;
+    for (int64_t i = 0; i < want_t->numel; i++)
+        if (isfinite(want[i]) && fabs(want[i]) > scale) scale = fabs(want[i]);
+    for (int64_t i = 0; i < want_t->numel; i++) {
+        bool same_special = (isnan(want[i]) && isnan(got[i])) ||
+                            (isinf(want[i]) && want[i] == got[i]);
+        double err = same_special ? 0.0
+                     : (isfinite(want[i]) && isfinite(got[i])) ? fabs((double)got[i] - want[i])
+                                                               : INFINITY;
+        if (err > worst) {
+            worst = err;
+            worst_at = i;
+        }
+    }
+    float w = worst_at >= 0 ? want[worst_at] : 0.0f, g = worst_at >= 0 ? got[worst_at] : 0.0f;
+    free(want);
+    free(got);
+    cr_assert(worst / scale <= tol,
+              "%s: normalised error %.3g > %.3g (element %lld: cuda %.8g, cpu %.8g)", what,
+              worst / scale, tol, (long long)worst_at, (double)g, (double)w);
+}
+
+static bool on_gpu(const struct tn_tensor *t) { return t->storage->device.type == TN_DEVICE_CUDA; }
+
+/* ---- without a device ---- */
+
+/* Every op that is not a view has a CUDA kernel, and so does every op with a CPU kernel. */
+Test(cuda, kernel_table_covers_every_op) {
+#ifdef GWAE_HAVE_CUDA
+    const struct tn_backend *cuda = tn_cuda_backend(), *cpu = tn_cpu_backend();
+    cr_assert_eq(cuda->type, TN_DEVICE_CUDA);
+    cr_assert(cuda->copy_from_host && cuda->copy_to_host && cuda->fill);
+    int missing = 0;
+#define CHECK_OP(name, n, flags)                                                     \
+    if (!((flags) & TN_OPF_VIEW) && !cuda->kernels[TN_OP_##name]) {                  \
+        cr_log_error("op %s has no CUDA kernel", #name);                             \
+        missing++;                                                                   \
+    }
+    TN_OP_LIST(CHECK_OP)
+#undef CHECK_OP
+    for (int op = 0; op < TN_OP_COUNT; op++) {
+        if (cpu->kernels[op] && !cuda->kernels[op]) {
+            cr_log_error("op %s has a CPU kernel but no CUDA kernel", tn_op_name(op));
+            missing++;
+        }
+        if ((tn_op_info(op)->flags & TN_OPF_VIEW) && cuda->kernels[op])
+            cr_log_error("view op %s has a CUDA kernel that never runs", tn_op_name(op));
+    }
+    cr_assert_eq(missing, 0, "%d ops lack a CUDA kernel (see the log above)", missing);
+#else
+    cr_skip_test("the CUDA backend is not built (configure with -DGWAE_CUDA=ON)");
+#endif
+}
+
+Test(cuda, backend_of_cuda_is_the_cuda_table) {
+#ifdef GWAE_HAVE_CUDA
+    cr_assert_eq(tn_backend_of(TN_DEVICE_CUDA), tn_cuda_backend());
+    cr_assert_str_eq(tn_backend_of(TN_DEVICE_CUDA)->name, "cuda");
+#else
+    cr_skip_test("the CUDA backend is not built (configure with -DGWAE_CUDA=ON)");
+#endif
+}
+
+Test(cuda, availability_is_consistent) {
+    int n = tn_cuda_device_count();
+    cr_assert(n >= 0);
+    cr_assert_eq(tn_cuda_available(), n > 0);
+    if (n == 0) cr_assert(strlen(tn_cuda_unavailable_reason()) > 0, "no device, yet no reason");
+    else cr_assert_str_eq(tn_cuda_unavailable_reason(), "");
+}
+
+Test(cuda, options_can_be_set_and_read) {
+#ifdef GWAE_HAVE_CUDA
+    bool tf32 = tn_cuda_tf32(), det = tn_cuda_deterministic(), sync = tn_cuda_sync();
+    tn_cuda_set_tf32(!tf32);
+    tn_cuda_set_deterministic(!det);
+    tn_cuda_set_sync(!sync);
+    cr_assert(tn_cuda_tf32() == !tf32 && tn_cuda_deterministic() == !det &&
+              tn_cuda_sync() == !sync);
+    tn_cuda_set_tf32(tf32);
+    tn_cuda_set_deterministic(det);
+    tn_cuda_set_sync(sync);
+#else
+    cr_skip_test("the CUDA backend is not built (configure with -DGWAE_CUDA=ON)");
+#endif
+}
+
+/* ---- on a device: every op case against the CPU ---- */
+
+static int *case_params(size_t *n) {
+    int count;
+    op_cases_all(&count);
+    int *index = cr_malloc(sizeof *index * (size_t)count);
+    for (int i = 0; i < count; i++) index[i] = i;
+    *n = (size_t)count;
+    return index;
+}
+
+static const struct op_case *case_at(const int *index) {
+    int n;
+    return &op_cases_all(&n)[*index];
+}
+
+static void free_params(struct criterion_test_params *p) { cr_free(p->params); }
+
+static double forward_tolerance(const struct op_case *c) {
+    double tol = c->atol > c->rtol ? c->atol : c->rtol;
+    return tol > 1e-4 ? tol : 1e-4;
+}
+
+ParameterizedTestParameters(cuda, forward_matches_cpu) {
+    size_t n;
+    int *cases = case_params(&n);
+    return cr_make_param_array(int, cases, n, free_params);
+}
+
+ParameterizedTest(int *index, cuda, forward_matches_cpu) {
+    NEED_GPU();
+    const struct op_case *c = case_at(index);
+    if (!(c->checks & CHECK_FORWARD)) cr_skip_test("%s: no forward check", c->name);
+    tn_cuda_set_deterministic(true);
+    struct tn_rng rng = tn_rng_new(7);
+    struct tn_tensor *in[4], *dev[4];
+    op_case_inputs(c, &rng, in);
+    for (int i = 0; i < c->n_inputs; i++) dev[i] = to_device(in[i], c->in[i].kind == IN_TRANSPOSED);
+    struct tn_tensor *want = c->apply(in, NULL);
+    struct tn_tensor *got = c->apply(dev, NULL);
+    cr_assert(on_gpu(got), "%s: the result is not on the device", c->name);
+    assert_close_normalised(want, got, forward_tolerance(c), c->name);
+}
+
+ParameterizedTestParameters(cuda, gradient_matches_cpu) {
+    size_t n;
+    int *cases = case_params(&n);
+    return cr_make_param_array(int, cases, n, free_params);
+}
+
+/* The gradients of <f(inputs), w> for a random w, on both devices. */
+ParameterizedTest(int *index, cuda, gradient_matches_cpu) {
+    NEED_GPU();
+    const struct op_case *c = case_at(index);
+    if (!(c->checks & CHECK_GRAD)) cr_skip_test("%s: not differentiable", c->name);
+    tn_cuda_set_deterministic(true);
+    struct tn_rng rng = tn_rng_new(11);
+    struct tn_tensor *in[4], *dev[4], *wrt_cpu[4], *wrt_gpu[4], *g_cpu[4], *g_gpu[4];
+    op_case_inputs(c, &rng, in);
+    int n_wrt = 0;
+    for (int i = 0; i < c->n_inputs; i++) {
+        dev[i] = to_device(in[i], c->in[i].kind == IN_TRANSPOSED);
+        if (c->in[i].grad) {
+            wrt_cpu[n_wrt] = in[i];
+            wrt_gpu[n_wrt++] = dev[i];
+        }
+    }
+    struct tn_tensor *out_cpu = c->apply(in, NULL), *out_gpu = c->apply(dev, NULL);
+    float *w = malloc((size_t)(out_cpu->numel ? out_cpu->numel : 1) * sizeof(float));
+    cr_assert(w);
+    tn_rng_normal_host(&rng, w, out_cpu->numel);
+    struct tn_tensor *w_cpu = tn_from_host(TN_CPU, out_cpu->ndim, out_cpu->shape, w);
+    struct tn_tensor *w_gpu = tn_from_host(GPU, out_cpu->ndim, out_cpu->shape, w);
+    free(w);
+    ag_grad(1, &out_cpu, &w_cpu, n_wrt, wrt_cpu, g_cpu, 0);
+    ag_grad(1, &out_gpu, &w_gpu, n_wrt, wrt_gpu, g_gpu, 0);
+    for (int k = 0; k < n_wrt; k++) {
+        cr_assert(on_gpu(g_gpu[k]), "%s: gradient %d is not on the device", c->name, k);
+        assert_close_normalised(g_cpu[k], g_gpu[k], 1e-4, c->name);
+    }
+}
+
+/* ---- on a device: memory, copies, options, errors ---- */
+
+Test(cuda, host_copies_fill_and_strided_reads) {
+    NEED_GPU();
+    float v[6] = {1, 2, 3, 4, 5, 6}, back[6];
+    int64_t shape[2] = {2, 3};
+    struct tn_tensor *t = tn_from_host(GPU, 2, shape, v);
+    tn_to_host(t, back);
+    cr_assert_arr_eq(back, v, sizeof v);
+    int64_t tshape[2] = {3, 2}, tstrides[2] = {1, 3};
+    tn_to_host(tn_view(t, 2, tshape, tstrides, 0), back); /* through the CONTIGUOUS kernel */
+    float want[6] = {1, 4, 2, 5, 3, 6};
+    cr_assert_arr_eq(back, want, sizeof want);
+    cr_assert_float_eq(tn_item(tn_full(GPU, 0, NULL, 2.5f)), 2.5f, 0.0f);
+    float w[6] = {6, 5, 4, 3, 2, 1};
+    tn_write_host(t, w);
+    tn_to_host(t, back);
+    cr_assert_arr_eq(back, w, sizeof w);
+}
+
+Test(cuda, matmul_tf32_is_opt_in) {
+    NEED_GPU();
+    struct tn_rng rng = tn_rng_new(3);
+    int64_t shape[2] = {256, 256};
+    struct tn_tensor *a = make_random(&rng, 2, shape, -1, 1), *b = make_random(&rng, 2, shape, -1, 1);
+    struct tn_tensor *in[2] = {a, b}, *dev[2] = {to_device(a, false), to_device(b, false)};
+    struct tn_op_params p = {0};
+    struct tn_tensor *want = tn_op_run(TN_OP_MATMUL, 2, in, &p);
+    bool tf32 = tn_cuda_tf32();
+    tn_cuda_set_tf32(false);
+    assert_close_normalised(want, tn_op_run(TN_OP_MATMUL, 2, dev, &p), 1e-5, "fp32 matmul");
+    tn_cuda_set_tf32(true);
+    assert_close_normalised(want, tn_op_run(TN_OP_MATMUL, 2, dev, &p), 2e-2, "tf32 matmul");
+    tn_cuda_set_tf32(tf32);
+}
+
+Test(cuda, out_of_memory_is_reported_with_sizes) {
+    NEED_GPU();
+    size_t free_b, total_b;
+    cr_assert_eq(tn_cuda_mem_info(0, &free_b, &total_b), TN_OK, "%s", tn_last_error());
+    int64_t small = 1024;
+    tn_scope_begin();
+    tn_empty(GPU, 1, &small); /* released at scope end: a cached block */
+    tn_scope_end();
+    cr_assert(tn_mem_stats(GPU).bytes_cached > 0);
+    int64_t huge = (int64_t)(total_b / sizeof(float)) * 4; /* four times the device */
+    struct tn_tensor *t = NULL;
+    enum tn_status st = tn_try_empty(GPU, 1, &huge, &t);
+    cr_assert_eq(st, TN_ERR_OOM, "got %s", tn_status_name(st));
+    cr_assert_null(t);
+    cr_assert(strstr(tn_last_error(), "requested") && strstr(tn_last_error(), "in use"),
+              "message lacks sizes: %s", tn_last_error());
+    cr_assert(strstr(tn_cuda_last_alloc_failure(), "cudaMalloc"), "no CUDA reason: %s",
+              tn_cuda_last_alloc_failure());
+    cr_assert_eq(tn_mem_stats(GPU).bytes_cached, 0, "the cache was not emptied before the retry");
+}
+
+/* A bad index is never used to address memory; the host aborts naming the op. The op runs in
+ * a child process that alone touches CUDA (a process must not use CUDA after a fork if its
+ * parent did), so that without a device the test can skip instead of expecting an abort. */
+Test(cuda, gather_with_a_bad_index_aborts) {
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0, "pipe failed");
+    pid_t pid = fork();
+    cr_assert(pid >= 0, "fork failed");
+    if (pid == 0) {
+        close(fds[0]);
+        dup2(fds[1], STDERR_FILENO); /* the abort message goes to the parent */
+        if (!tn_cuda_available()) _exit(77);
+        tn_cuda_set_sync(true);
+        tn_scope_begin();
+        float x[4] = {1, 2, 3, 4}, idx[2] = {1, 7};
+        int64_t xs[1] = {4}, is[1] = {2};
+        struct tn_tensor *in[2] = {tn_from_host(GPU, 1, xs, x), tn_from_host(GPU, 1, is, idx)};
+        struct tn_op_params p = {.axis = 0};
+        tn_op_run(TN_OP_GATHER, 2, in, &p);
+        _exit(0); /* not reached when the index is caught */
+    }
+    close(fds[1]);
+    char message[1024] = "";
+    size_t used = 0;
+    ssize_t got;
+    while (used + 1 < sizeof message &&
+           (got = read(fds[0], message + used, sizeof message - 1 - used)) > 0)
+        used += (size_t)got;
+    message[used] = '\0';
+    close(fds[0]);
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 77)
+        cr_skip_test("no CUDA device: %s", tn_cuda_unavailable_reason());
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
+              "a GATHER index out of range did not abort (status 0x%x)", status);
+    cr_assert(strstr(message, "GATHER") && strstr(message, "out of range"),
+              "the abort does not name the op and the index: %s", message);
+}

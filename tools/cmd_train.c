@@ -1,0 +1,478 @@
+/* cmd_train.c - `gwae train`: a new run into --out DIR, or --resume DIR.
+ *
+ * Order of work, so that a bad input changes nothing: parse and check every option; read the
+ * run's config.json (resume); check the directory can be written; load the data; build the
+ * model; load checkpoint_last (resume). Only then is anything written: config.json and a
+ * step-0 checkpoint_last for a new run, a "resume" line in log.jsonl for a resumed one.
+ *
+ * Training follows the official loop: epochs over shuffled batches of the training split
+ * (the permutation of epoch e is drawn from (seed, e), so a resumed run continues mid-epoch
+ * with the same batches), each batch one gw_train_step (a main step and n_critic critic
+ * steps); after each epoch the validation loss (mean main loss in evaluation mode),
+ * checkpoint_best when it is strictly lower, checkpoint_last, the figures, and early stopping
+ * once `patience` epochs pass without a new best. A non-finite loss term stops the run before
+ * anything is saved, so checkpoint_last stays the last good state.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evaluate.h"
+#include "json.h"
+#include "progress.h"
+#include "run_dir.h"
+#include "session.h"
+#include "tool.h"
+
+#define VALID_SALT 0x76616c6964ull   /* seeds of the validation, figure and test draws */
+#define FIGURE_SALT 0x666967ull
+#define TEST_SALT 0x74657374ull
+#define EPOCH_SALT 0x9e3779b97f4a7c15ull
+#define SAMPLES_N 64
+#define SAMPLES_COLS 8
+#define RECON_N 10
+
+struct trainer {
+    const char *dir;
+    struct tool_settings s;
+    struct gw_splits data;
+    struct gw_model *model;
+    struct nn_ckpt *ckpt;
+    struct run_state st;
+    struct progress prog;
+    struct gw_losses last;     /* the terms of the last step of this session */
+    bool have_last;
+    int64_t steps_per_epoch, cap;
+    int64_t *perm;
+    double session_start;
+    int64_t elapsed_base_ms;
+    int64_t saved_step;        /* the step checkpoint_last holds */
+    double part_val;           /* validation loss of a part epoch at the end (NAN: none) */
+    double last_val;           /* validation loss of the last whole epoch (NAN: none) */
+    char err[TOOL_PATH_MAX + 512];
+};
+
+static void train_usage(void) {
+    struct tool_settings d;
+    settings_defaults(&d);
+    printf("usage: gwae train [options] --out DIR\n"
+           "       gwae train --resume DIR [--epochs N] [--steps N] [--patience N] [...]\n\n"
+           "Trains a GWAE and writes into DIR: config.json (the resolved settings), log.jsonl\n"
+           "(one line per logged step and per epoch), checkpoint_last.safetensors and\n"
+           "checkpoint_best.safetensors (lowest validation loss), reconstructions.png and\n"
+           "samples.png (refreshed every epoch) and metrics.json (test PSNR, final loss terms).\n"
+           "Without options it trains the small default: Fashion-MNIST at 32x32, width 0.25,\n"
+           "L = 16, neural prior, on %lld training images for %d epochs (minutes on 2 cores),\n"
+           "with learning rates 5e-4 and 2 critic steps so that so short a run learns.\n"
+           "The paper's configuration: --image-size 64 --width 1 --limit 0 --lr 1e-4\n"
+           "--lr-critic 1e-4 --n-critic 5 --epochs 1000000 (stopped by --patience).\n"
+           "Training stops at --epochs, at --steps, or after --patience epochs without a new\n"
+           "best validation loss, whichever comes first. --resume continues a run where its\n"
+           "checkpoint_last left it; it takes the run's config.json and accepts only the Run and\n"
+           "Runtime options (an option that would change the model or data is refused).\n"
+           "A non-finite loss stops the run (exit 1) and leaves the last good checkpoint.\n",
+           (long long)d.limit, d.epochs);
+    opt_print_help(settings_train_table(), &d);
+}
+
+/* --resume: the run's settings, with the Run and Runtime options the command line gives */
+static int merge_resume(const struct opt_result *r, const struct tool_settings *cli,
+                        struct tool_settings *run, bool *changed) {
+    const struct opt_table *t = settings_train_table();
+    char err[TOOL_PATH_MAX + 512];
+    settings_defaults(run);
+    if (!settings_load_run(cli->resume, run, err, sizeof err))
+        return tool_fail("train", TOOL_EXIT_FAIL, "%s", err);
+    *changed = false;
+    for (int i = 0; i < t->n; i++) {
+        const struct opt_spec *spec = &t->specs[i];
+        if (!r->seen[i]) continue;
+        char mine[TOOL_PATH_MAX], theirs[TOOL_PATH_MAX];
+        opt_format(spec, cli, mine, sizeof mine);
+        opt_format(spec, run, theirs, sizeof theirs);
+        if (spec->cls == OPT_FIXED && strcmp(mine, theirs) != 0)
+            return tool_fail("train", TOOL_EXIT_USAGE, "--%s %s conflicts with the run in %s, which "
+                             "has %s = %s; a resumed run keeps its model and data settings",
+                             spec->name, mine, cli->resume, spec->name, theirs);
+        *changed = *changed || (spec->cls == OPT_RUN && strcmp(mine, theirs) != 0);
+        opt_set(spec, run, mine, err, sizeof err);
+    }
+    return 0;
+}
+
+/* the first non-finite term of t, or NULL */
+static const char *bad_term(const struct gw_losses *t, double *value) {
+    const struct { const char *name; double v; } terms[] = {
+        {"loss_gw", t->loss_gw},     {"loss_w", t->loss_w},       {"loss_d", t->loss_d},
+        {"loss_h", t->loss_h},       {"loss_disc", t->loss_disc}, {"loss_logits", t->loss_logits},
+        {"loss_gp", t->loss_gp},     {"C", t->c},                 {"loss", t->loss},
+    };
+    for (size_t i = 0; i < sizeof terms / sizeof terms[0]; i++)
+        if (!isfinite(terms[i].v)) {
+            *value = terms[i].v;
+            return terms[i].name;
+        }
+    return NULL;
+}
+
+static void put_terms(struct json_writer *w, const char *prefix, const struct gw_losses *t,
+                      bool critic) {
+    char key[64];
+#define TERM(name, v) (snprintf(key, sizeof key, "%s%s", prefix, name), json_number(w, key, v))
+    TERM("loss", t->loss);
+    TERM("loss_gw", t->loss_gw);
+    TERM("loss_w", t->loss_w);
+    TERM("loss_d", t->loss_d);
+    TERM("loss_h", t->loss_h);
+    if (critic) {
+        TERM("loss_disc", t->loss_disc);
+        TERM("loss_logits", t->loss_logits);
+        TERM("loss_gp", t->loss_gp);
+    }
+    TERM("c", t->c);
+    TERM("f_q", t->f_q);
+    TERM("f_p", t->f_p);
+#undef TERM
+}
+
+/* appends the object w holds to log.jsonl */
+static bool log_line(struct trainer *tr, struct json_writer *w) {
+    char *line = json_end(w);
+    bool ok = line && run_dir_append(tr->dir, "log.jsonl", line, tr->err, sizeof tr->err);
+    if (!line) snprintf(tr->err, sizeof tr->err, "out of memory for a log line");
+    free(line);
+    return ok;
+}
+
+static void update_elapsed(struct trainer *tr) {
+    tr->st.elapsed_ms = tr->elapsed_base_ms + (int64_t)((tool_now() - tr->session_start) * 1000.0);
+}
+
+static bool save(struct trainer *tr, const char *name) {
+    char path[TOOL_PATH_MAX + 64];
+    settings_join(path, sizeof path, tr->dir, name);
+    update_elapsed(tr);
+    if (run_ckpt_save(tr->ckpt, &tr->st, path) != TN_OK) {
+        snprintf(tr->err, sizeof tr->err, "%s", tn_last_error());
+        return false;
+    }
+    if (strcmp(name, "checkpoint_last.safetensors") == 0) tr->saved_step = tr->st.step;
+    return true;
+}
+
+static bool figures(struct trainer *tr) {
+    char path[TOOL_PATH_MAX + 64];
+    struct tn_rng rng = tn_rng_new(tr->s.seed ^ FIGURE_SALT);
+    settings_join(path, sizeof path, tr->dir, "samples.png");
+    if (eval_samples_png(tr->model, path, SAMPLES_N, SAMPLES_COLS, &rng) != TN_OK) goto fail;
+    settings_join(path, sizeof path, tr->dir, "reconstructions.png");
+    if (eval_reconstructions_png(tr->model, &tr->data.test, RECON_N, path) != TN_OK) goto fail;
+    return true;
+fail:
+    snprintf(tr->err, sizeof tr->err, "%s", tn_last_error());
+    return false;
+}
+
+/* the validation loss into vl; false when it is not finite */
+static bool validation_loss(struct trainer *tr, struct gw_losses *vl) {
+    struct tn_rng rng = tn_rng_new(tr->s.seed ^ VALID_SALT);
+    eval_losses(tr->model, &tr->data.valid, 0, &rng, vl);
+    if (isfinite(vl->loss)) return true;
+    snprintf(tr->err, sizeof tr->err, "epoch %lld: the validation loss is not finite (%s); "
+             "stopping. The last good checkpoint is %s/checkpoint_last.safetensors (step %lld)",
+             (long long)tr->st.epoch + 1, isnan(vl->loss) ? "nan" : vl->loss > 0 ? "inf" : "-inf",
+             tr->dir, (long long)tr->saved_step);
+    return false;
+}
+
+/* validation loss; saves checkpoint_best when strictly lower. -1 on an error, 0 or 1 (new best) */
+static int validate(struct trainer *tr, struct gw_losses *vl) {
+    if (!validation_loss(tr, vl)) return -1;
+    if (!(vl->loss < tr->st.best_val)) return 0;
+    tr->st.best_val = vl->loss;
+    return save(tr, "checkpoint_best.safetensors") ? 1 : -1;
+}
+
+/* a run that stops inside an epoch: its validation loss is reported, and while no epoch has
+ * ended it becomes checkpoint_best, so that a run always leaves one; the best loss that
+ * checkpoint_best and early stopping compare against stays that of whole epochs, so a run
+ * stopped and resumed mid-epoch decides as one that ran straight through */
+static bool validate_part_epoch(struct trainer *tr) {
+    struct gw_losses vl;
+    if (!validation_loss(tr, &vl)) return false;
+    bool first = !isfinite(tr->st.best_val);
+    if (first && !save(tr, "checkpoint_best.safetensors")) return false;
+    tr->part_val = vl.loss;
+    progress_message(&tr->prog, "stopped inside epoch %lld: val_loss %.6g%s", (long long)tr->st.epoch + 1,
+                     vl.loss, first ? " (no epoch has ended: checkpoint_best holds this model)" : "");
+    return true;
+}
+
+static bool end_epoch(struct trainer *tr, double epoch_start) {
+    struct gw_losses vl;
+    int improved = validate(tr, &vl);
+    if (improved < 0) return false;
+    tr->st.epoch++;
+    tr->st.epoch_batch = 0;
+    tr->st.since_best = improved ? 0 : tr->st.since_best + 1;
+    tr->last_val = vl.loss;
+    if (!save(tr, "checkpoint_last.safetensors") || !figures(tr)) return false;
+    struct json_writer w;
+    json_begin(&w, false);
+    json_string(&w, "event", "epoch");
+    json_int(&w, "epoch", tr->st.epoch);
+    json_int(&w, "step", tr->st.step);
+    put_terms(&w, "val_", &vl, false);
+    json_number(&w, "best_val_loss", tr->st.best_val);
+    json_bool(&w, "improved", improved);
+    json_number(&w, "epoch_time_s", tool_now() - epoch_start);
+    if (!log_line(tr, &w)) return false;
+    char took[32];
+    progress_duration(tool_now() - epoch_start, took, sizeof took);
+    progress_message(&tr->prog, "epoch %lld: val_loss %.6g%s (%s)", (long long)tr->st.epoch, vl.loss,
+                     improved ? ", new best: checkpoint_best saved" : "", took);
+    return true;
+}
+
+/* one training iteration on batch b of the epoch; false to stop (tr->err says why) */
+static bool train_batch(struct trainer *tr, int64_t b) {
+    int64_t n_train = tr->data.train.count, bs = tr->s.cfg.batch;
+    int64_t first = b * bs, k = n_train - first < bs ? n_train - first : bs;
+    struct gw_losses t = {0};
+    tn_scope_begin();
+    struct tn_tensor *x = gw_dataset_batch(&tr->data.train, tr->perm + first, k);
+    double t0 = tool_now();
+    gw_train_step(tr->model, x, &tr->st.rng, &t);
+    double step_time = tool_now() - t0;
+    tn_scope_end();
+    tr->st.step++;
+    tr->st.epoch_batch = b + 1;
+    double value;
+    const char *bad = bad_term(&t, &value);
+    if (bad) {
+        snprintf(tr->err, sizeof tr->err, "step %lld: %s is not finite (%s); stopping. The last good "
+                 "checkpoint is %s/checkpoint_last.safetensors (step %lld)", (long long)tr->st.step,
+                 bad, isnan(value) ? "nan" : value > 0 ? "inf" : "-inf", tr->dir,
+                 (long long)tr->saved_step);
+        return false;
+    }
+    tr->last = t;
+    tr->have_last = true;
+    bool logged = tr->st.step % tr->s.log_every == 0;
+    if (logged) {
+        struct json_writer w;
+        json_begin(&w, false);
+        json_string(&w, "event", "step");
+        json_int(&w, "step", tr->st.step);
+        json_int(&w, "epoch", tr->st.epoch + 1);
+        put_terms(&w, "", &t, true);
+        json_number(&w, "step_time_s", step_time);
+        update_elapsed(tr);
+        json_number(&w, "time_s", (double)tr->st.elapsed_ms / 1000.0);
+        if (!log_line(tr, &w)) return false;
+    }
+    progress_step(&tr->prog, tr->st.step, tr->st.epoch + 1, &t, logged);
+    if (tr->s.checkpoint_every > 0 && tr->st.step % tr->s.checkpoint_every == 0)
+        return save(tr, "checkpoint_last.safetensors");
+    return true;
+}
+
+/* the epochs; *reason says what ended them. false on an error */
+static bool train_loop(struct trainer *tr, const char **reason) {
+    int64_t n_train = tr->data.train.count;
+    tr->perm = malloc((size_t)n_train * sizeof *tr->perm);
+    TN_CHECK(tr->perm, "train", "out of host memory");
+    for (;;) {
+        if (tr->st.step >= tr->cap) {
+            *reason = "steps";
+            return true;
+        }
+        if (tr->st.epoch >= tr->s.epochs) {
+            *reason = "epochs";
+            return true;
+        }
+        if (tr->s.patience > 0 && tr->st.since_best >= tr->s.patience) {
+            *reason = "patience";
+            return true;
+        }
+        double epoch_start = tool_now();
+        struct tn_rng order = tn_rng_new(tr->s.seed + EPOCH_SALT * (uint64_t)(tr->st.epoch + 1));
+        gw_permutation(&order, n_train, tr->perm);
+        for (int64_t b = tr->st.epoch_batch; b < tr->steps_per_epoch; b++) {
+            if (tr->st.step >= tr->cap) break;
+            if (!train_batch(tr, b)) return false;
+        }
+        if (tr->st.epoch_batch == tr->steps_per_epoch && !end_epoch(tr, epoch_start)) return false;
+    }
+}
+
+/* after the loop: validation of a part epoch, checkpoint_last, figures, metrics.json */
+static bool finish(struct trainer *tr, const char *reason) {
+    if (tr->st.epoch_batch != 0 && !validate_part_epoch(tr)) return false;
+    if (tr->saved_step != tr->st.step && !save(tr, "checkpoint_last.safetensors")) return false;
+    if (!figures(tr)) return false;
+    struct tn_rng rng = tn_rng_new(tr->s.seed ^ TEST_SALT);
+    struct gw_losses tl;
+    double psnr[2], se[2];
+    int64_t n = eval_psnr(tr->model, &tr->data.test, tr->s.eval_limit, &rng, psnr, se);
+    eval_losses(tr->model, &tr->data.test, tr->s.eval_limit, &rng, &tl);
+    update_elapsed(tr);
+    struct json_writer w;
+    json_begin(&w, false);
+    json_string(&w, "checkpoint", "last");
+    json_int(&w, "steps", tr->st.step);
+    json_int(&w, "epochs", tr->st.epoch);
+    json_number(&w, "epoch_progress", (double)tr->st.epoch_batch / (double)tr->steps_per_epoch);
+    json_string(&w, "stopped_by", reason);
+    json_number(&w, "wall_time_s", (double)tr->st.elapsed_ms / 1000.0);
+    json_number(&w, "best_val_loss", tr->st.best_val);
+    json_number(&w, "final_val_loss", isnan(tr->part_val) ? tr->last_val : tr->part_val);
+    json_int(&w, "test_images", n);
+    json_number(&w, "test_psnr_mean", psnr[0]);
+    json_number(&w, "test_psnr_stderr", se[0]);
+    json_number(&w, "test_psnr_mu_mean", psnr[1]);
+    json_number(&w, "test_psnr_mu_stderr", se[1]);
+    put_terms(&w, "test_", &tl, false);
+    if (tr->have_last) put_terms(&w, "final_", &tr->last, true);
+    char *update = json_end(&w);
+    bool ok = update && run_dir_merge_json(tr->dir, "metrics.json", update, tr->err, sizeof tr->err);
+    free(update);
+    if (!ok) return false;
+    json_begin(&w, false);
+    json_string(&w, "event", "end");
+    json_int(&w, "step", tr->st.step);
+    json_int(&w, "epoch", tr->st.epoch);
+    json_string(&w, "stopped_by", reason);
+    if (!log_line(tr, &w)) return false;
+    progress_done(&tr->prog);
+    char took[32];
+    progress_duration((double)tr->st.elapsed_ms / 1000.0, took, sizeof took);
+    char best[64];
+    if (isfinite(tr->st.best_val)) snprintf(best, sizeof best, "%.6g", tr->st.best_val);
+    else snprintf(best, sizeof best, "none yet (no epoch has ended)");
+    printf("gwae train: done after %lld steps, %lld epochs (%s, stopped by %s)\n"
+           "  test PSNR %.2f dB +- %.2f (%lld images), best val_loss %s\n"
+           "  metrics:  %s/metrics.json\n  figures:  %s/reconstructions.png %s/samples.png\n"
+           "  checkpoints: %s/checkpoint_best.safetensors %s/checkpoint_last.safetensors\n",
+           (long long)tr->st.step, (long long)tr->st.epoch, took, reason, psnr[0], se[0],
+           (long long)n, best, tr->dir, tr->dir, tr->dir, tr->dir, tr->dir);
+    return true;
+}
+
+/* options, checks and the run directory, before anything is written; 0 or the exit code */
+static int setup(struct trainer *tr, int argc, char **argv, bool *created, bool *run_changed) {
+    struct tool_settings cli;
+    settings_defaults(&cli);
+    struct opt_result r;
+    int rc = opt_parse("train", settings_train_table(), &cli, argc, argv, 0, &r);
+    if (rc) return rc;
+    if (r.help) {
+        train_usage();
+        return -1;
+    }
+    if (!cli.out[0] && !cli.resume[0])
+        return tool_fail("train", TOOL_EXIT_USAGE, "--out DIR (a new run) or --resume DIR is required");
+    if (cli.out[0] && cli.resume[0])
+        return tool_fail("train", TOOL_EXIT_USAGE, "--out and --resume exclude each other");
+    *run_changed = false;
+    if (cli.resume[0] && (rc = merge_resume(&r, &cli, &tr->s, run_changed))) return rc;
+    if (!cli.resume[0]) tr->s = cli;
+    if (!settings_check(&tr->s, tr->err, sizeof tr->err))
+        return tool_fail("train", TOOL_EXIT_USAGE, "%s", tr->err);
+    tr->dir = cli.resume[0] ? tr->s.resume : tr->s.out;
+    if (cli.resume[0]) {
+        if (!run_dir_writable(tr->dir, tr->err, sizeof tr->err))
+            return tool_fail("train", TOOL_EXIT_FAIL, "%s", tr->err);
+        if (!run_dir_has(tr->dir, "checkpoint_last.safetensors"))
+            return tool_fail("train", TOOL_EXIT_FAIL, "%s has no checkpoint_last.safetensors to resume from",
+                             tr->dir);
+    } else if (!run_dir_prepare_new(tr->dir, created, tr->err, sizeof tr->err)) {
+        return tool_fail("train", TOOL_EXIT_FAIL, "%s", tr->err);
+    }
+    return 0;
+}
+
+/* data, model and (resume) checkpoint; 0 or the exit code */
+static int load(struct trainer *tr, bool resume) {
+    int rc = session_load_data("train", &tr->s, &tr->data);
+    if (rc) return rc;
+    int64_t n = tr->data.train.count, bs = tr->s.cfg.batch;
+    tr->steps_per_epoch = n / bs + (n % bs >= 2 ? 1 : 0);
+    tr->st.rng = tn_rng_new(tr->s.seed);
+    if ((rc = session_build_model("train", &tr->s, &tr->st.rng, &tr->model))) return rc;
+    tr->st.best_val = INFINITY;
+    tr->ckpt = run_ckpt_full(tr->model, &tr->st);
+    if (!resume) return 0;
+    char path[TOOL_PATH_MAX + 64];
+    settings_join(path, sizeof path, tr->dir, "checkpoint_last.safetensors");
+    if (run_ckpt_load(tr->ckpt, tr->model, &tr->st, path) != TN_OK)
+        return tool_fail("train", TOOL_EXIT_FAIL, "%s", tn_last_error());
+    if (tr->st.step < 0 || tr->st.epoch < 0 || tr->st.epoch_batch < 0 ||
+        tr->st.epoch_batch >= tr->steps_per_epoch)
+        return tool_fail("train", TOOL_EXIT_FAIL, "%s: its counters (step %lld, epoch %lld, batch "
+                         "%lld) do not fit the dataset's %lld batches per epoch", path,
+                         (long long)tr->st.step, (long long)tr->st.epoch,
+                         (long long)tr->st.epoch_batch, (long long)tr->steps_per_epoch);
+    tr->saved_step = tr->st.step;
+    return 0;
+}
+
+/* the first writes of the session: config.json and the step-0 checkpoint, or a resume line */
+static bool start(struct trainer *tr, bool resume, bool run_changed) {
+    char *config = settings_to_json(&tr->s);
+    bool write = !resume || run_changed;
+    bool ok = config && (!write || run_dir_write_text(tr->dir, "config.json", config, tr->err,
+                                                      sizeof tr->err));
+    if (!config) snprintf(tr->err, sizeof tr->err, "out of memory for config.json");
+    free(config);
+    if (!ok) return false;
+    if (!resume) return save(tr, "checkpoint_last.safetensors");
+    struct json_writer w;
+    json_begin(&w, false);
+    json_string(&w, "event", "resume");
+    json_int(&w, "step", tr->st.step);
+    json_int(&w, "epoch", tr->st.epoch);
+    return log_line(tr, &w);
+}
+
+int cmd_train(int argc, char **argv) {
+    struct trainer *tr = calloc(1, sizeof *tr);
+    TN_CHECK(tr, "train", "out of host memory");
+    tr->part_val = tr->last_val = NAN;
+    bool created = false, run_changed = false;
+    tn_scope_begin();
+    int rc = setup(tr, argc, argv, &created, &run_changed);
+    bool resume = tr->s.resume[0] != '\0';
+    if (rc == 0) {
+        int threads = settings_apply_threads(&tr->s);
+        rc = load(tr, resume);
+        if (rc == 0) {
+            tr->cap = tr->s.steps > 0 ? tr->s.steps : INT64_MAX;
+            int64_t planned = (int64_t)tr->s.epochs * tr->steps_per_epoch;
+            progress_init(&tr->prog, tr->st.step, planned < tr->cap ? planned : tr->cap);
+            tr->session_start = tool_now();
+            tr->elapsed_base_ms = tr->st.elapsed_ms;
+            fprintf(stderr, "gwae train: %s %s: %s %dx%d, %lld train / %lld valid / %lld test images, "
+                    "%lld parameters, %lld steps per epoch, %d threads\n",
+                    resume ? "resuming" : "new run", tr->dir, tr->s.dataset, tr->s.cfg.image_size,
+                    tr->s.cfg.image_size, (long long)tr->data.train.count,
+                    (long long)tr->data.valid.count, (long long)tr->data.test.count,
+                    (long long)nn_module_param_count(&tr->model->base),
+                    (long long)tr->steps_per_epoch, threads);
+            const char *reason = "epochs";
+            if (!start(tr, resume, run_changed) || !train_loop(tr, &reason) || !finish(tr, reason)) {
+                progress_done(&tr->prog);
+                rc = tool_fail("train", TOOL_EXIT_FAIL, "%s", tr->err);
+            }
+        }
+        if (rc && created && !run_dir_has(tr->dir, "config.json")) remove(tr->dir);
+    }
+    nn_ckpt_free(tr->ckpt);
+    gw_model_free(tr->model);
+    gw_splits_free(&tr->data);
+    free(tr->perm);
+    tn_scope_end();
+    free(tr);
+    return rc < 0 ? 0 : rc;
+}

@@ -1,0 +1,166 @@
+/* evaluate.c - losses, PSNR, encodings and figures of a model in evaluation mode.
+ *
+ * Each batch runs in a scope of its own, so memory stays at one batch's worth whatever the
+ * split's size. Per-image values are summed in double on the host.
+ */
+#include "evaluate.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gwae/gw_png.h"
+
+/* evaluation mode, no graph; returns the previous grad mode */
+static bool eval_mode(struct gw_model *m) {
+    nn_module_train(&m->base, false);
+    return ag_set_grad_enabled(false);
+}
+
+static void train_mode(struct gw_model *m, bool grad) {
+    ag_set_grad_enabled(grad);
+    nn_module_train(&m->base, true);
+}
+
+/* images [first, first + n) of d as a batch (in the current scope) */
+static struct tn_tensor *batch_at(const struct gw_dataset *d, int64_t first, int64_t n) {
+    int64_t *idx = malloc((size_t)n * sizeof *idx);
+    TN_CHECK(idx, "evaluate", "out of host memory");
+    for (int64_t i = 0; i < n; i++) idx[i] = first + i;
+    struct tn_tensor *x = gw_dataset_batch(d, idx, n);
+    free(idx);
+    return x;
+}
+
+static int64_t count_of(const struct gw_dataset *d, int64_t n) {
+    return n <= 0 || n > d->count ? d->count : n;
+}
+
+int64_t eval_losses(struct gw_model *m, const struct gw_dataset *d, int64_t n, struct tn_rng *rng,
+                    struct gw_losses *mean) {
+    n = count_of(d, n);
+    memset(mean, 0, sizeof *mean);
+    int64_t used = 0, b = m->cfg.batch;
+    for (int64_t first = 0; first < n; first += b) {
+        int64_t k = n - first < b ? n - first : b;
+        if (k < 2) break;
+        struct gw_losses t = {0};
+        tn_scope_begin();
+        gw_eval_step(m, batch_at(d, first, k), rng, &t);
+        tn_scope_end();
+        double w = (double)k;
+        mean->loss += w * t.loss;
+        mean->loss_gw += w * t.loss_gw;
+        mean->loss_w += w * t.loss_w;
+        mean->loss_d += w * t.loss_d;
+        mean->loss_h += w * t.loss_h;
+        mean->c += w * t.c;
+        mean->f_q += w * t.f_q;
+        mean->f_p += w * t.f_p;
+        used += k;
+    }
+    if (used == 0) {
+        double nan_value = NAN;
+        mean->loss = mean->loss_gw = mean->loss_w = mean->loss_d = mean->loss_h = nan_value;
+        return 0;
+    }
+    double inv = 1.0 / (double)used;
+    mean->loss *= inv;
+    mean->loss_gw *= inv;
+    mean->loss_w *= inv;
+    mean->loss_d *= inv;
+    mean->loss_h *= inv;
+    mean->c *= inv;
+    mean->f_q *= inv;
+    mean->f_p *= inv;
+    return used;
+}
+
+/* sums PSNR and PSNR^2 of each image of x against y (host [k, v]) */
+static void psnr_sums(const float *x, const float *y, int64_t k, int64_t v, double *sum, double *sq) {
+    for (int64_t i = 0; i < k; i++) {
+        double se = 0;
+        for (int64_t j = 0; j < v; j++) {
+            double e = (double)x[i * v + j] - (double)y[i * v + j];
+            se += e * e;
+        }
+        double mse = se / (double)v;
+        double p = -10.0 * log10(mse > 1e-10 ? mse : 1e-10); /* 20 log10(MAX) = 0 for MAX = 1 */
+        *sum += p;
+        *sq += p * p;
+    }
+}
+
+int64_t eval_psnr(struct gw_model *m, const struct gw_dataset *d, int64_t n, struct tn_rng *rng,
+                  double psnr[2], double stderr_[2]) {
+    n = count_of(d, n);
+    int64_t b = m->cfg.batch, v = (int64_t)d->channels * d->size * d->size;
+    float *x = malloc((size_t)(b * v) * sizeof *x), *y = malloc((size_t)(b * v) * sizeof *y);
+    TN_CHECK(x && y, "eval_psnr", "out of host memory");
+    double sum[2] = {0, 0}, sq[2] = {0, 0};
+    bool grad = eval_mode(m);
+    for (int64_t first = 0; first < n; first += b) {
+        int64_t k = n - first < b ? n - first : b;
+        tn_scope_begin();
+        struct tn_tensor *xb = batch_at(d, first, k), *mu, *logvar;
+        gw_encode(m, xb, &mu, &logvar);
+        tn_to_host(xb, x);
+        tn_to_host(gw_decode(m, gw_reparameterize(mu, logvar, rng)), y);
+        psnr_sums(x, y, k, v, &sum[0], &sq[0]);
+        tn_to_host(gw_decode(m, mu), y);
+        psnr_sums(x, y, k, v, &sum[1], &sq[1]);
+        tn_scope_end();
+    }
+    train_mode(m, grad);
+    free(x);
+    free(y);
+    for (int i = 0; i < 2; i++) {
+        psnr[i] = n > 0 ? sum[i] / (double)n : NAN;
+        double var = n > 1 ? (sq[i] - sum[i] * psnr[i]) / (double)(n - 1) : NAN;
+        stderr_[i] = n > 1 ? sqrt(var > 0 ? var : 0) / sqrt((double)n) : NAN;
+    }
+    return n;
+}
+
+int64_t eval_encode(struct gw_model *m, const struct gw_dataset *d, int64_t n, float **out) {
+    n = count_of(d, n);
+    int64_t b = m->cfg.batch, l = m->cfg.latent;
+    *out = malloc((size_t)(n * l > 0 ? n * l : 1) * sizeof **out);
+    TN_CHECK(*out, "eval_encode", "out of host memory");
+    bool grad = eval_mode(m);
+    for (int64_t first = 0; first < n; first += b) {
+        int64_t k = n - first < b ? n - first : b;
+        tn_scope_begin();
+        struct tn_tensor *mu, *logvar;
+        gw_encode(m, batch_at(d, first, k), &mu, &logvar);
+        tn_to_host(mu, *out + first * l);
+        tn_scope_end();
+    }
+    train_mode(m, grad);
+    return n;
+}
+
+enum tn_status eval_samples_png(struct gw_model *m, const char *path, int n, int cols,
+                                struct tn_rng *rng) {
+    bool grad = eval_mode(m);
+    tn_scope_begin();
+    struct tn_tensor *xs = gw_decode(m, gw_prior_sample(m->prior, n, rng));
+    enum tn_status status = gw_png_write_grid(path, xs, cols, 2);
+    tn_scope_end();
+    train_mode(m, grad);
+    return status;
+}
+
+enum tn_status eval_reconstructions_png(struct gw_model *m, const struct gw_dataset *d, int n,
+                                        const char *path) {
+    n = (int)count_of(d, n);
+    bool grad = eval_mode(m);
+    tn_scope_begin();
+    struct tn_tensor *x = batch_at(d, 0, n), *mu, *logvar;
+    gw_encode(m, x, &mu, &logvar);
+    struct tn_tensor *rows[2] = {x, gw_decode(m, mu)};
+    enum tn_status status = gw_png_write_grid(path, ag_concat(2, rows, 0), n, 2);
+    tn_scope_end();
+    train_mode(m, grad);
+    return status;
+}

@@ -1,0 +1,38 @@
+/* evaluate.h - what the tool computes with a trained model: mean loss terms over a split,
+ * PSNR of reconstructions, encodings, and the two figures (reconstructions and samples).
+ *
+ * Everything here runs the model in evaluation mode (the prior's batch norm on its running
+ * statistics, no power iteration) and restores training mode after. The draws come from a
+ * generator the caller passes, so that validation losses of different epochs are comparable.
+ * Not here: files other than the PNG figures (the commands write them).
+ */
+#ifndef TOOL_EVALUATE_H
+#define TOOL_EVALUATE_H
+
+#include "gwae/gw_data.h"
+#include "gwae/gw_model.h"
+
+/* Mean of the main loss terms (gw_eval_step) over the first n images of d (n <= 0: all), in
+ * batches of the model's batch size; a last batch of one image is left out (the GW scale
+ * needs two). Returns the number of images used. */
+int64_t eval_losses(struct gw_model *m, const struct gw_dataset *d, int64_t n, struct tn_rng *rng,
+                    struct gw_losses *mean);
+
+/* PSNR per image (MAX 1, MSE over all values) of the first n images of d (n <= 0: all):
+ * decoded from a sample of q(z|x) (the official metric) and from its mean mu. Mean and
+ * standard error over the images of each. Returns the number of images. */
+int64_t eval_psnr(struct gw_model *m, const struct gw_dataset *d, int64_t n, struct tn_rng *rng,
+                  double psnr[2], double stderr_[2]);
+
+/* mu of q(z|x) for the first n images of d (n <= 0: all) into out[n, L] (malloc'ed). */
+int64_t eval_encode(struct gw_model *m, const struct gw_dataset *d, int64_t n, float **out);
+
+/* Writes a grid of n prior samples (cols columns) decoded in evaluation mode to path. */
+enum tn_status eval_samples_png(struct gw_model *m, const char *path, int n, int cols,
+                                struct tn_rng *rng);
+
+/* Writes the first n images of d (top row) over their reconstructions from mu (bottom row). */
+enum tn_status eval_reconstructions_png(struct gw_model *m, const struct gw_dataset *d, int n,
+                                        const char *path);
+
+#endif

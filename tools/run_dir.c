@@ -1,0 +1,267 @@
+/* run_dir.c - the run directory's files: preparing it, atomic and appending writes, merging
+ * metrics.json, and the checkpoint lists of a run.
+ *
+ * Checkpoint names: the model's tensors under their dotted names with no prefix
+ * ("encoder.trunk.0.weight", "log_c"), the optimizers under "optim.main" and "optim.critic",
+ * the generator as "rng", counters "run.step", "run.epoch", "run.epoch_batch",
+ * "run.since_best", "run.elapsed_ms", the fingerprint as the checked "gwae.config" and the best
+ * validation loss as free metadata "run.best_val_loss" (a double does not fit a float tensor).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "run_dir.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gwae/gw_npy.h"
+#include "json.h"
+#include "settings.h"
+
+/* mkdir -p dir; false with errno set */
+static bool make_dirs(const char *dir) {
+    char path[TOOL_PATH_MAX];
+    if (strlen(dir) >= sizeof path) {
+        errno = ENAMETOOLONG;
+        return false;
+    }
+    snprintf(path, sizeof path, "%s", dir);
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(path, 0777) != 0 && errno != EEXIST) return false;
+        *p = '/';
+    }
+    return mkdir(path, 0777) == 0 || errno == EEXIST;
+}
+
+bool run_dir_writable(const char *dir, char *err, size_t size) {
+    char probe[TOOL_PATH_MAX + 64];
+    snprintf(probe, sizeof probe, "%s/.gwae-write-test.%ld", dir, (long)getpid());
+    int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (fd < 0) {
+        snprintf(err, size, "cannot write in %s: %s", dir, strerror(errno));
+        return false;
+    }
+    close(fd);
+    unlink(probe);
+    return true;
+}
+
+bool run_dir_prepare_new(const char *dir, bool *created, char *err, size_t size) {
+    struct stat sb;
+    *created = false;
+    if (stat(dir, &sb) == 0) {
+        if (!S_ISDIR(sb.st_mode)) {
+            snprintf(err, size, "%s exists and is not a directory", dir);
+            return false;
+        }
+        if (run_dir_has(dir, "config.json")) {
+            snprintf(err, size, "%s already holds a run (config.json); continue it with --resume %s "
+                     "or choose another --out", dir, dir);
+            return false;
+        }
+    } else {
+        if (!make_dirs(dir)) {
+            snprintf(err, size, "cannot create %s: %s", dir, strerror(errno));
+            return false;
+        }
+        *created = true;
+    }
+    if (!run_dir_writable(dir, err, size)) {
+        if (*created) rmdir(dir);
+        *created = false;
+        return false;
+    }
+    return true;
+}
+
+bool run_dir_has(const char *dir, const char *name) {
+    char path[TOOL_PATH_MAX + 64];
+    struct stat sb;
+    return settings_join(path, sizeof path, dir, name) && stat(path, &sb) == 0;
+}
+
+bool run_dir_write_text(const char *dir, const char *name, const char *text, char *err, size_t size) {
+    char path[TOOL_PATH_MAX + 64];
+    if (!settings_join(path, sizeof path, dir, name)) {
+        snprintf(err, size, "%s: path too long", dir);
+        return false;
+    }
+    if (gw_write_atomic(path, text, strlen(text)) != TN_OK) {
+        snprintf(err, size, "%s", tn_last_error());
+        return false;
+    }
+    return true;
+}
+
+bool run_dir_append(const char *dir, const char *name, const char *line, char *err, size_t size) {
+    char path[TOOL_PATH_MAX + 64];
+    if (!settings_join(path, sizeof path, dir, name)) {
+        snprintf(err, size, "%s: path too long", dir);
+        return false;
+    }
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
+    if (fd < 0) {
+        snprintf(err, size, "cannot open %s: %s", path, strerror(errno));
+        return false;
+    }
+    size_t len = strlen(line);
+    ssize_t n = write(fd, line, len);
+    int saved = errno;
+    close(fd);
+    if (n != (ssize_t)len) {
+        snprintf(err, size, "writing %s failed: %s", path, n < 0 ? strerror(saved) : "short write");
+        return false;
+    }
+    return true;
+}
+
+/* re-emits one parsed pair in w */
+static void put_pair(struct json_writer *w, const struct json_pair *p) {
+    if (p->type == JSON_STRING) json_string(w, p->key, p->text);
+    else json_raw(w, p->key, p->text);
+}
+
+bool run_dir_merge_json(const char *dir, const char *name, const char *update, char *err,
+                        size_t size) {
+    char path[TOOL_PATH_MAX + 64], why[256];
+    if (!settings_join(path, sizeof path, dir, name)) {
+        snprintf(err, size, "%s: path too long", dir);
+        return false;
+    }
+    struct json_flat old = {0}, new_pairs;
+    size_t len;
+    char *text = json_read_file(path, &len);
+    if (text) {
+        bool ok = json_flat_parse(text, len, &old, why, sizeof why);
+        free(text);
+        if (!ok) {
+            json_flat_free(&old);
+            snprintf(err, size, "%s: %s (not replaced)", path, why);
+            return false;
+        }
+    }
+    if (!json_flat_parse(update, strlen(update), &new_pairs, why, sizeof why)) {
+        json_flat_free(&old);
+        json_flat_free(&new_pairs);
+        snprintf(err, size, "metrics: %s", why);
+        return false;
+    }
+    struct json_writer w;
+    json_begin(&w, true);
+    for (int i = 0; i < old.n; i++) {
+        const struct json_pair *p = json_flat_get(&new_pairs, old.pairs[i].key);
+        put_pair(&w, p ? p : &old.pairs[i]);
+    }
+    for (int i = 0; i < new_pairs.n; i++)
+        if (!json_flat_get(&old, new_pairs.pairs[i].key)) put_pair(&w, &new_pairs.pairs[i]);
+    json_flat_free(&old);
+    json_flat_free(&new_pairs);
+    char *merged = json_end(&w);
+    if (!merged) {
+        snprintf(err, size, "%s: out of memory", path);
+        return false;
+    }
+    bool ok = gw_write_atomic(path, merged, strlen(merged)) == TN_OK;
+    if (!ok) snprintf(err, size, "%s", tn_last_error());
+    free(merged);
+    return ok;
+}
+
+/* ---- checkpoints ---- */
+
+static void add_model(struct nn_ckpt *c, struct gw_model *m) {
+    char fingerprint[2048];
+    settings_fingerprint(&m->cfg, fingerprint, sizeof fingerprint);
+    nn_ckpt_add_check(c, "gwae.config", fingerprint);
+    nn_ckpt_add_module(c, "", &m->base);
+}
+
+struct nn_ckpt *run_ckpt_full(struct gw_model *m, struct run_state *st) {
+    struct nn_ckpt *c = nn_ckpt_new();
+    add_model(c, m);
+    nn_ckpt_add_optim(c, "optim.main", m->opt_main);
+    nn_ckpt_add_optim(c, "optim.critic", m->opt_critic);
+    nn_ckpt_add_rng(c, "rng", &st->rng);
+    nn_ckpt_add_i64(c, "run.step", &st->step);
+    nn_ckpt_add_i64(c, "run.epoch", &st->epoch);
+    nn_ckpt_add_i64(c, "run.epoch_batch", &st->epoch_batch);
+    nn_ckpt_add_i64(c, "run.since_best", &st->since_best);
+    nn_ckpt_add_i64(c, "run.elapsed_ms", &st->elapsed_ms);
+    return c;
+}
+
+struct nn_ckpt *run_ckpt_model(struct gw_model *m) {
+    struct nn_ckpt *c = nn_ckpt_new();
+    add_model(c, m);
+    nn_ckpt_allow_extra(c, true);
+    return c;
+}
+
+enum tn_status run_ckpt_save(struct nn_ckpt *c, const struct run_state *st, const char *path) {
+    char text[40];
+    if (isfinite(st->best_val)) json_format_double(st->best_val, text, sizeof text);
+    else snprintf(text, sizeof text, "inf");
+    nn_ckpt_set_meta(c, "run.best_val_loss", text);
+    return nn_ckpt_save(c, path);
+}
+
+/* the value of key in a "k=v k=v" fingerprint, copied into out ("(none)" when absent) */
+static void fingerprint_value(const char *fp, const char *key, char *out, size_t size) {
+    size_t k = strlen(key);
+    for (const char *p = fp; p && *p; p = strchr(p, ' '), p = p ? p + 1 : NULL)
+        if (strncmp(p, key, k) == 0 && p[k] == '=') {
+            size_t n = strcspn(p + k + 1, " ");
+            snprintf(out, size, "%.*s", (int)n, p + k + 1);
+            return;
+        }
+    snprintf(out, size, "(none)");
+}
+
+/* refuses a checkpoint whose fingerprint differs from the model's, naming the first setting
+ * that differs, before the list's own (longer) check message would */
+static enum tn_status check_fingerprint(const struct gw_model *m, const char *path) {
+    char want[2048];
+    settings_fingerprint(&m->cfg, want, sizeof want);
+    struct nn_ckpt *probe = nn_ckpt_new();
+    nn_ckpt_allow_extra(probe, true);
+    enum tn_status status = nn_ckpt_load(probe, path);
+    const char *have = status == TN_OK ? nn_ckpt_meta(probe, "gwae.config") : NULL;
+    if (status == TN_OK && !have)
+        status = tn_error(TN_ERR_INVALID, "%s is not a gwae checkpoint (it has no gwae.config)", path);
+    if (status == TN_OK && strcmp(have, want) != 0) {
+        for (const char *p = want; p && *p; p = strchr(p, ' '), p = p ? p + 1 : NULL) {
+            char key[64], a[64], b[64];
+            snprintf(key, sizeof key, "%.*s", (int)strcspn(p, "="), p);
+            fingerprint_value(have, key, a, sizeof a);
+            fingerprint_value(want, key, b, sizeof b);
+            if (strcmp(a, b) == 0) continue;
+            status = tn_error(TN_ERR_INVALID, "%s was written for another configuration: %s is %s "
+                              "there and %s in this run's config.json", path, key, a, b);
+            break;
+        }
+    }
+    nn_ckpt_free(probe);
+    return status;
+}
+
+enum tn_status run_ckpt_load(struct nn_ckpt *c, const struct gw_model *m, struct run_state *st,
+                             const char *path) {
+    enum tn_status status = check_fingerprint(m, path);
+    if (status == TN_OK) status = nn_ckpt_load(c, path);
+    if (status != TN_OK || !st) return status;
+    const char *text = nn_ckpt_meta(c, "run.best_val_loss");
+    char *end = NULL;
+    st->best_val = text ? strtod(text, &end) : INFINITY;
+    if (!text || *end != '\0' || isnan(st->best_val))
+        return tn_error(TN_ERR_INVALID, "checkpoint %s: metadata run.best_val_loss is missing or "
+                        "not a number", path);
+    return TN_OK;
+}
