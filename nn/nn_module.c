@@ -135,6 +135,18 @@ struct tn_tensor *nn_module_find(struct nn_module *m, const char *dotted_name) {
     return found;
 }
 
+enum tn_status nn_module_to_device(struct nn_module *m, struct tn_device device) {
+    struct nn_entry_list list = {0};
+    nn_module_collect(m, "", true, &list);
+    enum tn_status st = TN_OK;
+    for (int i = 0; i < list.n && st == TN_OK; i++) {
+        ag_zero_grad(list.items[i].tensor);
+        st = tn_move_to_device(list.items[i].tensor, device);
+    }
+    nn_entry_list_free(&list);
+    return st;
+}
+
 void nn_module_free(struct nn_module *m) {
     if (!m) return;
     for (int i = 0; i < m->n_children; i++) nn_module_free(m->children[i]);

@@ -89,6 +89,10 @@ void nn_entry_list_free(struct nn_entry_list *list);
 /* Finds a parameter or buffer by dotted name, or NULL. */
 struct tn_tensor *nn_module_find(struct nn_module *m, const char *dotted_name);
 
+/* Moves every parameter and buffer of m and its children to device, in place (the tensors
+ * keep their identity, so layers and optimizers holding them stay valid); drops their .grad. */
+enum tn_status nn_module_to_device(struct nn_module *m, struct tn_device device);
+
 /* Frees m, its children, and its references to parameters and buffers. NULL is fine. */
 void nn_module_free(struct nn_module *m);
 

@@ -270,3 +270,13 @@ void nn_optim_step(struct nn_optim *o) {
         if (o->params[i].param->grad) step_param(o, &o->params[i]);
     ag_set_grad_enabled(previous);
 }
+
+enum tn_status nn_optim_to_device(struct nn_optim *o, struct tn_device device) {
+    for (int i = 0; i < o->n_params; i++)
+        for (int k = 0; k < NN_OPTIM_MAX_SLOTS; k++)
+            if (o->params[i].state[k]) {
+                enum tn_status st = tn_move_to_device(o->params[i].state[k], device);
+                if (st != TN_OK) return st;
+            }
+    return TN_OK;
+}

@@ -78,6 +78,10 @@ const char *nn_optim_slot_name(const struct nn_optim *o, int slot);
  * as the lazily created state of a first step; checkpoints restore into these tensors. */
 void nn_optim_init_state(struct nn_optim *o);
 
+/* Moves the optimizer's state tensors to device in place (move the parameters with their
+ * module, nn_module_to_device); state not yet created will be created beside its parameter. */
+enum tn_status nn_optim_to_device(struct nn_optim *o, struct tn_device device);
+
 /* Appends every state tensor (after nn_optim_init_state) to list as a buffer entry named
  * "<prefix>.<param name>.<slot name>" (no prefix and no dot when prefix is ""). The step
  * counts are the params[i].step fields. */

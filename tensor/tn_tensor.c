@@ -226,6 +226,31 @@ struct tn_tensor *tn_view(const struct tn_tensor *t, int ndim, const int64_t *sh
     return tn_scope_adopt(handle_new(t->storage, ndim, shape, strides, offset));
 }
 
+enum tn_status tn_move_to_device(struct tn_tensor *t, struct tn_device device) {
+    TN_CHECK(t->grad_fn == NULL, "tn_move_to_device", "only leaf tensors move in place");
+    if (tn_device_equal(t->storage->device, device) && tn_is_contiguous(t)) return TN_OK;
+    float *host = malloc((size_t)(t->numel ? t->numel : 1) * sizeof(float));
+    if (!host) return tn_error(TN_ERR_OOM, "out of host memory moving a tensor");
+    tn_to_host(t, host);
+    tn_scope_begin();
+    struct tn_tensor *moved;
+    enum tn_status st = tn_try_empty(device, t->ndim, t->shape, &moved);
+    if (st == TN_OK) {
+        tn_backend_of(device.type)->copy_from_host(device.index, tn_data(moved), host,
+                                                   (size_t)t->numel * sizeof(float));
+        struct tn_storage *old = t->storage;
+        t->storage = moved->storage;
+        t->storage->refcount++;
+        t->storage->version = old->version + 1; /* graphs that saved the old data are stale */
+        t->offset = 0;
+        tn_contiguous_strides(t->ndim, t->shape, t->strides);
+        storage_release(old);
+    }
+    tn_scope_end();
+    free(host);
+    return st;
+}
+
 struct tn_tensor *tn_set_requires_grad(struct tn_tensor *t, bool requires_grad) {
     TN_CHECK(!t->grad_fn || requires_grad, "tn_set_requires_grad",
              "cannot stop gradients of a non-leaf tensor in place; use ag_detach");

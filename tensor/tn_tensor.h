@@ -105,6 +105,11 @@ float tn_item(const struct tn_tensor *t);
 /* Writes host values into t (contiguous or not) and bumps its storage version. */
 void tn_write_host(struct tn_tensor *t, const float *values);
 
+/* Moves a leaf tensor's elements to device in place: the handle stays the same (so every
+ * pointer to it stays valid), its storage is replaced by a dense copy on the new device.
+ * Refused for a tensor with a grad_fn. TN_ERR_OOM if the device has no room. */
+enum tn_status tn_move_to_device(struct tn_tensor *t, struct tn_device device);
+
 /* Marks t as a leaf that wants gradients; returns t. */
 struct tn_tensor *tn_set_requires_grad(struct tn_tensor *t, bool requires_grad);
 

@@ -363,3 +363,27 @@ Test(optim, set_lr_changes_the_next_steps) {
     cr_assert_str_eq(nn_optim_kind_name(o->opts.kind), "sgd");
     nn_optim_free(o);
 }
+
+/* nn_module_to_device and nn_optim_to_device move in place: the optimizer keeps training the
+ * same tensors afterwards (CPU to CPU here; a GPU move is the same code path) */
+Test(optim, moving_module_and_state_keeps_the_optimizer_working) {
+    struct nn_module *m = calloc(1, sizeof *m);
+    nn_module_init(m, "m", NULL, NULL);
+    float w0[2] = {1.0f, -1.0f};
+    int64_t shape[1] = {2};
+    struct tn_tensor *w = nn_module_add_param(m, "w", make_tensor(1, shape, w0));
+    struct nn_entry_list list = {0};
+    nn_module_collect(m, "", false, &list);
+    struct nn_optim_opts opts = nn_optim_defaults(NN_OPTIM_SGD, 0.5);
+    struct nn_optim *o = nn_optim_new(&opts, list.n, list.items);
+    nn_entry_list_free(&list);
+    nn_optim_init_state(o);
+    cr_assert_eq(nn_module_to_device(m, TN_CPU), TN_OK);
+    cr_assert_eq(nn_optim_to_device(o, TN_CPU), TN_OK);
+    ag_backward(ag_sum_all(ag_square(w)), 0); /* grad 2w */
+    nn_optim_step(o);
+    float expected[2] = {0.0f, 0.0f}; /* w - 0.5 * 2w */
+    assert_close(w, expected, 1e-7, 0);
+    nn_optim_free(o);
+    nn_module_free(m);
+}

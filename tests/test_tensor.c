@@ -536,3 +536,21 @@ Test(tensor, slice_out_of_range_aborts, .signal = SIGABRT) {
 Test(tensor, expand_of_a_non_unit_dim_aborts, .signal = SIGABRT) {
     ag_expand(tn_zeros(TN_CPU, 1, (int64_t[]){3}), 2, (int64_t[]){2, 4});
 }
+
+/* tn_move_to_device keeps the handle, makes the data dense on the device and bumps the
+ * version; here CPU to CPU, the one device every machine has (tests/test_cuda.c moves to a GPU) */
+Test(tensor, move_to_device_keeps_the_handle_and_the_values) {
+    float v[6] = {1, 2, 3, 4, 5, 6};
+    int64_t shape[2] = {2, 3};
+    struct tn_tensor *base = make_tensor(2, shape, v);
+    struct tn_tensor *t = tn_keep(ag_transpose(base, 0, 1)); /* a strided leaf view, [3, 2] */
+    uint64_t version = t->storage->version;
+    struct tn_storage *before = t->storage;
+    cr_assert_eq(tn_move_to_device(t, TN_CPU), TN_OK);
+    cr_assert(tn_is_contiguous(t));
+    cr_assert_neq(t->storage, before, "a strided tensor gets a storage of its own");
+    cr_assert_gt(t->storage->version, version);
+    float expected[6] = {1, 4, 2, 5, 3, 6};
+    assert_close(t, expected, 0, 0);
+    tn_release(t);
+}
