@@ -58,7 +58,7 @@ static struct tn_tensor *random_tensor(int64_t n, int64_t c, int64_t h, int64_t 
 static double time_kernel(int which, struct tn_tensor *x, struct tn_tensor *w,
                           struct tn_tensor *gy, struct tn_conv_geom geom, int reps) {
     double *ms = malloc(sizeof(double) * (size_t)reps);
-    for (int r = -2; r < reps; r++) { /* two warm-up runs */
+    for (int r = -5; r < reps; r++) { /* five warm-up runs */
         tn_scope_begin();
         double t0 = now();
         if (which == 0) ag_conv2d(x, w, NULL, geom);

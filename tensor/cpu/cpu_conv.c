@@ -220,9 +220,9 @@ static float *scratch(int64_t n, int copies) {
     return tn_data(tn_empty(TN_CPU, 1, shape));
 }
 
-/* The calling thread's n floats of a scratch, zeroed when zero. */
-static float *piece(float *scratch, int64_t n, bool zero) {
-    float *p = scratch + (n + 15) / 16 * 16 * omp_get_thread_num();
+/* The calling thread's n floats of scratch s, zeroed when zero. */
+static float *piece(float *s, int64_t n, bool zero) {
+    float *p = s + (n + 15) / 16 * 16 * omp_get_thread_num();
     if (zero) memset(p, 0, sizeof(float) * (size_t)n);
     return p;
 }
@@ -358,6 +358,7 @@ struct product {
     int64_t r, b_off, c_off;
 };
 
+/* x rounded up to a multiple of m. */
 static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
 /* Host array of n int64 (n > 0); aborts when memory runs out. */
