@@ -16,7 +16,9 @@
  * in its own tn_scope, so its tensors go back to the caching allocator before the next one.
  *
  * Usage: bench_ops [--reps N] [--warmup N] [--case NAME|SUBSTRING] [--json]
- * Threads come from OMP_NUM_THREADS (printed as omp_get_max_threads()).
+ * Threads come from OMP_NUM_THREADS (printed as omp_get_max_threads()). The JSON lines also
+ * carry peak_mib (the allocator's peak since the first timed run, the inputs included) and
+ * live_tensors; the program fails if the repetitions leave tensors behind.
  */
 #include <math.h>
 #include <omp.h>

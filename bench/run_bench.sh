@@ -13,6 +13,7 @@
 #   OUT        folder for the raw JSON lines (default $BUILD_DIR/bench_results)
 # Our engine gets OMP_NUM_THREADS only (its OpenBLAS is the OpenMP build, which follows it);
 # torch_ops.py sets its own threads (OMP_NUM_THREADS, set_num_threads, OPENBLAS_NUM_THREADS=1).
+# Anything else in the environment (OMP_WAIT_POLICY=passive, GOMP_SPINCOUNT) reaches both.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
