@@ -1,11 +1,13 @@
-/* gw_npy.c - the .npy and CSV writers of gw_npy.h and their atomic file write.
+/* gw_npy.c - the .npy and CSV writers of gw_npy.h, and gw_write_atomic for a memory buffer.
  *
- * Each file is built in memory first and then written in one go through gw_write_atomic, so
+ * Each file is built in memory first and then written in one go through nn_write_atomic, so
  * a failed write leaves the old file (if any) in place and no temporary file behind.
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include "gw_npy.h"
+
+#include "nn/nn_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,69 +18,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Writes all of len bytes to fd, retrying short writes. */
-static int write_all(int fd, const uint8_t *p, size_t len) {
-    while (len > 0) {
-        ssize_t n = write(fd, p, len > ((size_t)1 << 30) ? ((size_t)1 << 30) : len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
+struct buffer {
+    const void *data;
+    size_t len;
+};
 
-/* Flushes the folder holding path, so that the rename itself survives a crash. */
-static void sync_dir(const char *path) {
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-    if (!dir) return;
-    int fd = open(dir, O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd); /* some file systems refuse to sync a folder; the rename is done anyway */
-        close(fd);
-    }
-    free(dir);
+static bool fill_buffer(int fd, void *p) {
+    struct buffer *b = p;
+    return nn_write_all(fd, b->data, b->len);
 }
 
 enum tn_status gw_write_atomic(const char *path, const void *data, size_t len) {
-    size_t tmp_len = strlen(path) + 16;
-    char *tmp = malloc(tmp_len);
-    if (!tmp) return tn_error(TN_ERR_OOM, "%s: out of host memory", path);
-    snprintf(tmp, tmp_len, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    const char *step = "creating";
-    int err = errno;
-    int ok = fd >= 0;
-    if (ok) {
-        step = "writing";
-        ok = fchmod(fd, 0644) == 0 && write_all(fd, data, len) == 0;
-        err = errno;
-    }
-    if (ok) {
-        step = "syncing";
-        ok = fsync(fd) == 0;
-        err = errno;
-    }
-    if (fd >= 0 && close(fd) != 0 && ok) {
-        step = "closing";
-        ok = 0;
-        err = errno;
-    }
-    if (ok) {
-        step = "renaming";
-        ok = rename(tmp, path) == 0;
-        err = errno;
-    }
-    enum tn_status status = TN_OK;
-    if (ok) {
-        sync_dir(path);
-    } else {
-        if (fd >= 0) unlink(tmp); /* only a file this call created */
-        status = tn_error(TN_ERR_IO, "%s: %s %s failed: %s", path, step, tmp, strerror(err));
-    }
-    free(tmp);
-    return status;
+    struct buffer b = {data, len};
+    return nn_write_atomic(path, "file", fill_buffer, &b);
 }
 
 enum tn_status gw_npy_write(const char *path, int64_t rows, int64_t cols, const float *data) {

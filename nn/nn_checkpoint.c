@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "nn_file.h"
 #include "nn_json.h"
 
 #define HEADER_MAX ((uint64_t)100 << 20) /* the limit of the safetensors reference reader */
@@ -189,21 +190,6 @@ static void decode_f32(void *buf, int64_t n) {
 
 /* ---- save ---- */
 
-static bool write_all(int fd, const void *data, size_t n) {
-    const char *p = data;
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) {
-            if (w == 0) errno = EIO;
-            return false;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
 static bool is_item_meta(const struct nn_ckpt *c, const char *key) {
     for (int i = 0; i < c->n_items; i++)
         if (c->items[i].kind != ITEM_TENSOR && strcmp(c->items[i].name, key) == 0) return true;
@@ -260,7 +246,7 @@ static void build_header(const struct nn_ckpt *c, struct nn_buf *h) {
 static bool write_file(const struct nn_ckpt *c, int fd, const struct nn_buf *h) {
     unsigned char len[8];
     for (int k = 0; k < 8; k++) len[k] = (unsigned char)((uint64_t)h->len >> (8 * k));
-    if (!write_all(fd, len, 8) || !write_all(fd, h->data, h->len)) return false;
+    if (!nn_write_all(fd, len, 8) || !nn_write_all(fd, h->data, h->len)) return false;
     for (int i = 0; i < c->n_items; i++) {
         struct tn_tensor *t = c->items[i].tensor;
         if (c->items[i].kind != ITEM_TENSOR || t->numel == 0) continue;
@@ -271,24 +257,21 @@ static bool write_file(const struct nn_ckpt *c, int fd, const struct nn_buf *h) 
         }
         tn_to_host(t, buf);
         encode_f32(buf, t->numel);
-        bool ok = write_all(fd, buf, (size_t)t->numel * sizeof(float));
+        bool ok = nn_write_all(fd, buf, (size_t)t->numel * sizeof(float));
         free(buf);
         if (!ok) return false;
     }
     return true;
 }
 
-/* Flushes the directory holding path, so that the rename itself survives a crash. */
-static void sync_dir(const char *path) {
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-    if (!dir) return;
-    int fd = open(dir, O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd); /* some file systems refuse to sync a directory; the rename is done anyway */
-        close(fd);
-    }
-    free(dir);
+struct save_args {
+    const struct nn_ckpt *c;
+    const struct nn_buf *h;
+};
+
+static bool fill_file(int fd, void *p) {
+    struct save_args *a = p;
+    return write_file(a->c, fd, a->h);
 }
 
 enum tn_status nn_ckpt_save(struct nn_ckpt *c, const char *path) {
@@ -298,44 +281,8 @@ enum tn_status nn_ckpt_save(struct nn_ckpt *c, const char *path) {
         nn_buf_free(&h);
         return tn_error(TN_ERR_OOM, "checkpoint %s: out of host memory for the header", path);
     }
-    size_t tmp_len = strlen(path) + 32;
-    char *tmp = malloc(tmp_len);
-    TN_CHECK(tmp, "nn_ckpt_save", "out of host memory");
-    snprintf(tmp, tmp_len, "%s.tmp.%ld", path, (long)getpid());
-
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
-    const char *step = "creating";
-    bool ok = fd >= 0;
-    int err = errno;
-    if (ok) {
-        step = "writing";
-        ok = write_file(c, fd, &h);
-        err = errno;
-    }
-    if (ok) {
-        step = "syncing";
-        ok = fsync(fd) == 0;
-        err = errno;
-    }
-    if (fd >= 0 && close(fd) != 0 && ok) {
-        step = "closing";
-        ok = false;
-        err = errno;
-    }
-    if (ok) {
-        step = "renaming";
-        ok = rename(tmp, path) == 0;
-        err = errno;
-    }
-    enum tn_status status = TN_OK;
-    if (ok) {
-        sync_dir(path);
-    } else {
-        if (fd >= 0) unlink(tmp); /* only a file this call created */
-        status = tn_error(TN_ERR_IO, "checkpoint %s: %s %s failed: %s", path, step, tmp,
-                          strerror(err));
-    }
-    free(tmp);
+    struct save_args args = {c, &h};
+    enum tn_status status = nn_write_atomic(path, "checkpoint", fill_file, &args);
     nn_buf_free(&h);
     return status;
 }

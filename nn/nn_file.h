@@ -1,0 +1,22 @@
+/* nn_file.h - writing files atomically: a temporary file beside the target, filled, synced,
+ * then renamed over it. A crash or a failed write leaves the old file (if any) whole and no
+ * temporary behind. Checkpoints, figures, logs and arrays are all written this way.
+ */
+#ifndef NN_FILE_H
+#define NN_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "tensor/tn_error.h"
+
+/* Writes n bytes to fd, retrying short writes; false with errno set on failure. */
+bool nn_write_all(int fd, const void *data, size_t n);
+
+/* Writes path atomically: fill(fd, ctx) writes the contents into "<path>.tmp.<pid>" and
+ * returns false with errno set on failure. Errors are TN_ERR_IO with a message that starts
+ * with label (e.g. "checkpoint") and names the failed step. */
+enum tn_status nn_write_atomic(const char *path, const char *label,
+                               bool (*fill)(int fd, void *ctx), void *ctx);
+
+#endif
