@@ -7,6 +7,9 @@
  * training images, of which at most `limit` are kept; each split is then stored in source
  * order. The split generator is keyed by the seed mixed with a constant, so that it does not
  * draw the same numbers as a model initialised from the same seed.
+ * A zero in valid_fraction, test_fraction or shapes_count means the default: 0.1, 0.1 and
+ * 10000; test_fraction is ignored for Fashion-MNIST, which has its official test set, and
+ * limit caps only the training split. A NULL path for Fashion-MNIST means Debian's folder.
  * The scene renderer is in gw_shapes.c and the PNG/JPEG decoding in gw_image_folder.c.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -71,7 +74,8 @@ void gw_resize_plane(const uint8_t *src, int src_h, int src_w, uint8_t *dst, int
     float *tmp = malloc(floats * sizeof(float) + ints * sizeof(int));
     TN_CHECK(tmp, "gw_resize_plane", "out of host memory");
     float *wx = tmp + (size_t)src_h * dst_w, *wy = wx + (size_t)dst_w * max_w;
-    int *fx = (int *)(wy + (size_t)dst_h * max_h), *cx = fx + dst_w, *fy = cx + dst_w, *cy = fy + dst_h;
+    int *fx = (int *)(wy + (size_t)dst_h * max_h), *cx = fx + dst_w, *fy = cx + dst_w,
+        *cy = fy + dst_h;
     axis_taps(src_w, dst_w, max_w, fx, cx, wx);
     axis_taps(src_h, dst_h, max_h, fy, cy, wy);
     for (int y = 0; y < src_h; y++) {
@@ -143,11 +147,13 @@ static enum tn_status plan_split(int64_t n, double valid_fraction, double test_f
         return tn_error(TN_ERR_INVALID,
                         "%s: validation (%g) and test (%g) fractions must be >= 0 and sum below 1",
                         what, valid_fraction, test_fraction);
-    if (limit < 0) return tn_error(TN_ERR_INVALID, "%s: negative limit %lld", what, (long long)limit);
+    if (limit < 0)
+        return tn_error(TN_ERR_INVALID, "%s: negative limit %lld", what, (long long)limit);
     int64_t nv = llround((double)n * valid_fraction), nt = llround((double)n * test_fraction);
     int64_t rest = n - nv - nt;
     if (rest < 1)
-        return tn_error(TN_ERR_INVALID, "%s: %lld images leave none for training", what, (long long)n);
+        return tn_error(TN_ERR_INVALID, "%s: %lld images leave none for training", what,
+                        (long long)n);
     p->perm = malloc((size_t)n * sizeof(int64_t));
     if (!p->perm) return tn_error(TN_ERR_OOM, "%s: out of host memory for the split", what);
     struct tn_rng rng = tn_rng_new(seed ^ SPLIT_KEY);
@@ -237,9 +243,10 @@ static enum tn_status open_idx(const char *dir, const char *base, struct gw_idx 
         snprintf(path, path_size, "%s/%s", dir, base);
         if (access(path, F_OK) != 0) {
             snprintf(path, path_size, "%s/%s.gz", dir, base);
-            return tn_error(TN_ERR_IO,
-                            "%s: cannot open (install Debian's dataset-fashion-mnist or pass --data DIR)",
-                            path);
+            return tn_error(
+                TN_ERR_IO,
+                "%s: cannot open (install Debian's dataset-fashion-mnist or pass --data DIR)",
+                path);
         }
     }
     return gw_idx_load(path, out);
@@ -281,7 +288,8 @@ static enum tn_status fill_from_idx(const struct gw_idx *images, const struct gw
     return TN_OK;
 }
 
-static enum tn_status load_fashion_mnist(const struct gw_data_options *opts, struct gw_splits *out) {
+static enum tn_status load_fashion_mnist(const struct gw_data_options *opts,
+                                         struct gw_splits *out) {
     const char *dir = opts->path && opts->path[0] ? opts->path : DEFAULT_FASHION_DIR;
     static const char *const names[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                                          "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
@@ -294,10 +302,14 @@ static enum tn_status load_fashion_mnist(const struct gw_data_options *opts, str
     if (st == TN_OK) st = check_pair(&idx[2], paths[2], &idx[3], paths[3]);
     struct split_plan plan = {0};
     double vf = opts->valid_fraction ? opts->valid_fraction : DEFAULT_FRACTION;
-    if (st == TN_OK) st = plan_split(idx[0].dims[0], vf, 0.0, opts->limit, opts->seed, paths[0], &plan);
-    if (st == TN_OK) st = fill_from_idx(&idx[0], &idx[1], plan.train, plan.n_train, opts->size, &out->train);
-    if (st == TN_OK) st = fill_from_idx(&idx[0], &idx[1], plan.valid, plan.n_valid, opts->size, &out->valid);
-    if (st == TN_OK) st = fill_from_idx(&idx[2], &idx[3], NULL, idx[2].dims[0], opts->size, &out->test);
+    if (st == TN_OK)
+        st = plan_split(idx[0].dims[0], vf, 0.0, opts->limit, opts->seed, paths[0], &plan);
+    if (st == TN_OK)
+        st = fill_from_idx(&idx[0], &idx[1], plan.train, plan.n_train, opts->size, &out->train);
+    if (st == TN_OK)
+        st = fill_from_idx(&idx[0], &idx[1], plan.valid, plan.n_valid, opts->size, &out->valid);
+    if (st == TN_OK)
+        st = fill_from_idx(&idx[2], &idx[3], NULL, idx[2].dims[0], opts->size, &out->test);
     free(plan.perm);
     for (int i = 0; i < 4; i++) gw_idx_free(&idx[i]);
     return st;

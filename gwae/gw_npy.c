@@ -7,22 +7,19 @@
 
 #include "gw_npy.h"
 
-#include "nn/nn_file.h"
-
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "nn/nn_file.h"
 
 struct buffer {
     const void *data;
     size_t len;
 };
 
+/* nn_write_atomic's fill callback: writes the whole buffer. */
 static bool fill_buffer(int fd, void *p) {
     struct buffer *b = p;
     return nn_write_all(fd, b->data, b->len);

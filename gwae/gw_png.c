@@ -71,8 +71,12 @@ static int encode(struct png_state *s, int w, int h, const uint8_t *rgb) {
         return 0;
     }
     png_infop info = png_create_info_struct(png);
-    if (!info || setjmp(png_jmpbuf(png))) {
-        if (!info) snprintf(s->msg, sizeof s->msg, "out of host memory");
+    if (!info) {
+        snprintf(s->msg, sizeof s->msg, "out of host memory");
+        png_destroy_write_struct(&png, NULL);
+        return 0;
+    }
+    if (setjmp(png_jmpbuf(png))) {
         png_destroy_write_struct(&png, &info);
         return 0;
     }
@@ -80,7 +84,8 @@ static int encode(struct png_state *s, int w, int h, const uint8_t *rgb) {
     png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8, PNG_COLOR_TYPE_RGB,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);
-    for (int y = 0; y < h; y++) png_write_row(png, (png_const_bytep)(rgb + (size_t)y * (size_t)w * 3));
+    for (int y = 0; y < h; y++)
+        png_write_row(png, (png_const_bytep)(rgb + (size_t)y * (size_t)w * 3));
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
     return 1;
@@ -150,8 +155,12 @@ static int decode(FILE *f, struct png_state *s) {
         return 0;
     }
     png_infop info = png_create_info_struct(png);
-    if (!info || setjmp(png_jmpbuf(png))) {
-        if (!info) snprintf(s->msg, sizeof s->msg, "out of host memory");
+    if (!info) {
+        snprintf(s->msg, sizeof s->msg, "out of host memory");
+        png_destroy_read_struct(&png, NULL, NULL);
+        return 0;
+    }
+    if (setjmp(png_jmpbuf(png))) {
         png_destroy_read_struct(&png, &info, NULL);
         return 0;
     }

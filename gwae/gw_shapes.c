@@ -4,7 +4,7 @@
  *
  * Factors, drawn uniformly and independently per image (the grids of 3D Shapes):
  *   floor_hue, wall_hue, object_hue  10 values k/10 (saturated HSV colours)
- *   scale                             8 values k/7 (object half-size 0.10 to 0.18 of the image)
+ *   scale                             8 values k/7 (object half-size 0.12 to 0.22 of the image)
  *   shape                             0 cube, 1 cylinder, 2 sphere, 3 capsule
  *   orientation                       15 values k/14 (an in-plane tilt of -30 to +30 degrees,
  *                                     invisible on the sphere, as in 3D Shapes)
@@ -38,7 +38,8 @@ static void hue_rgb(float h, float rgb[3]) {
     float h6 = h * 6.0f;
     int i = (int)h6 % 6;
     float f = h6 - floorf(h6);
-    float table[6][3] = {{1, f, 0}, {1 - f, 1, 0}, {0, 1, f}, {0, 1 - f, 1}, {f, 0, 1}, {1, 0, 1 - f}};
+    float table[6][3] = {{1, f, 0},     {1 - f, 1, 0}, {0, 1, f},
+                         {0, 1 - f, 1}, {f, 0, 1},     {1, 0, 1 - f}};
     memcpy(rgb, table[i], sizeof table[i]);
 }
 
@@ -150,7 +151,7 @@ static void render(const float *f, int size, const struct background *bg, uint8_
     hue_rgb(f[1], wall_rgb);
     hue_rgb(f[2], o.rgb);
     o.shape = (int)f[4];
-    o.r = 0.10f + 0.08f * f[3];
+    o.r = 0.12f + 0.10f * f[3];
     o.cx = 0.5f;
     o.cy = BASE - 0.9f * o.r;
     float angle = (f[5] - 0.5f) * 1.0471976f; /* pi / 3: -30 to +30 degrees */
@@ -189,7 +190,8 @@ static void render(const float *f, int size, const struct background *bg, uint8_
                         c[k] += alpha * ((obj < 1.0f ? obj : 1.0f) - c[k]);
                     }
             }
-            for (int k = 0; k < 3; k++) out[k * plane + i] = (uint8_t)(clamp01(c[k]) * 255.0f + 0.5f);
+            for (int k = 0; k < 3; k++)
+                out[k * plane + i] = (uint8_t)(clamp01(c[k]) * 255.0f + 0.5f);
         }
     }
 }
@@ -225,7 +227,8 @@ enum tn_status gw_shapes_generate(int64_t n, int size, uint64_t seed, struct gw_
                                                                  : (float)level / (levels - 1);
     }
 #pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; i++) render(out->factors + i * 6, size, &bg, out->pixels + (size_t)i * 3 * plane);
+    for (int64_t i = 0; i < n; i++)
+        render(out->factors + i * 6, size, &bg, out->pixels + (size_t)i * 3 * plane);
     free(bg.a);
     return TN_OK;
 }
