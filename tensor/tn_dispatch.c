@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "tn_backend.h"
+#include "tn_profile.h"
 
 /* Strides for viewing x as shape without a copy, or false when x's layout does not allow it
  * (the usual rule: each run of merged output dims must lie in one contiguous chunk of x). */
@@ -112,6 +113,13 @@ struct tn_tensor *tn_op_run(enum tn_op op, int n, struct tn_tensor *const *in,
     tn_kernel_fn kernel = backend->kernels[op];
     TN_CHECK(kernel != NULL, info->name, "not implemented on backend %s", backend->name);
     struct tn_tensor *out = tn_empty(device, ndim, shape);
-    if (out->numel > 0) kernel(&(struct tn_kernel_args){op, out, n, in, p});
+    if (out->numel == 0) return out;
+    if (!tn_profile_enabled()) {
+        kernel(&(struct tn_kernel_args){op, out, n, in, p});
+        return out;
+    }
+    long long start = tn_profile_now_ns();
+    kernel(&(struct tn_kernel_args){op, out, n, in, p});
+    tn_profile_add(op, n, in, tn_profile_now_ns() - start, out->numel);
     return out;
 }
