@@ -22,6 +22,7 @@ bool ag_input_differentiable(enum tn_op op, int i) {
     case TN_OP_WHERE: return i != 0;       /* the condition is a mask */
     case TN_OP_GATHER: return i != 1;      /* the index */
     case TN_OP_SCATTER_ADD: return i != 0; /* the index */
+    case TN_OP_LEAKY_RELU_GRAD: return i != 0; /* its slope is piecewise constant in x */
     default: return true;
     }
 }

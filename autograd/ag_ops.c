@@ -64,6 +64,13 @@ struct tn_tensor *ag_tanh(struct tn_tensor *x) { return apply_scalar(TN_OP_TANH,
 struct tn_tensor *ag_silu(struct tn_tensor *x) { return apply_scalar(TN_OP_SILU, x, 0, 0); }
 struct tn_tensor *ag_relu(struct tn_tensor *x) { return apply_scalar(TN_OP_RELU, x, 0, 0); }
 struct tn_tensor *ag_leaky_relu(struct tn_tensor *x, float slope) { return apply_scalar(TN_OP_LEAKY_RELU, x, slope, 0); }
+struct tn_tensor *ag_silu_grad(struct tn_tensor *x, struct tn_tensor *g) { return apply2(TN_OP_SILU_GRAD, x, g); }
+
+struct tn_tensor *ag_leaky_relu_grad(struct tn_tensor *x, struct tn_tensor *g, float slope) {
+    struct tn_tensor *in[2] = {x, g};
+    struct tn_op_params p = {.scalar = {slope, 0}};
+    return ag_apply(TN_OP_LEAKY_RELU_GRAD, 2, in, &p);
+}
 
 struct tn_tensor *ag_clamp(struct tn_tensor *x, float lo, float hi) {
     TN_CHECK(lo <= hi, "ag_clamp", "lower bound %g above upper bound %g", lo, hi);

@@ -54,6 +54,9 @@ struct tn_tensor *ag_tanh(struct tn_tensor *x);                              /* 
 struct tn_tensor *ag_silu(struct tn_tensor *x);                              /* x sigmoid(x) */
 struct tn_tensor *ag_relu(struct tn_tensor *x);                              /* max(x, 0) */
 struct tn_tensor *ag_leaky_relu(struct tn_tensor *x, float slope);           /* x>0 ? x : slope x */
+/* the activations' backward in one pass (their rules use them): g * f'(x) */
+struct tn_tensor *ag_silu_grad(struct tn_tensor *x, struct tn_tensor *g);    /* g silu'(x) */
+struct tn_tensor *ag_leaky_relu_grad(struct tn_tensor *x, struct tn_tensor *g, float slope); /* g (x>0 ? 1 : slope); no grad to x */
 
 /* ---- reductions ---- */
 struct tn_tensor *ag_sum(struct tn_tensor *x, uint32_t axes, bool keepdim);  /* sum over axes */

@@ -141,13 +141,22 @@ static void rule_tanh(const struct ag_node *node, struct tn_tensor *g, const boo
     if (want[0]) grad_in[0] = ag_mul(g, ag_rsub_scalar(1.0f, ag_square(ag_tanh(IN(0)))));
 }
 
-/* y = x s(x):  dx = g s (1 + x (1 - s)) */
+/* y = x s(x):  dx = g s (1 + x (1 - s)), one SILU_GRAD op */
 static void rule_silu(const struct ag_node *node, struct tn_tensor *g, const bool *want,
                       struct tn_tensor **grad_in) {
-    if (!want[0]) return;
-    struct tn_tensor *s = ag_sigmoid(IN(0));
-    struct tn_tensor *slope = ag_mul(s, ag_add_scalar(ag_mul(IN(0), ag_rsub_scalar(1.0f, s)), 1.0f));
-    grad_in[0] = ag_mul(g, slope);
+    if (want[0]) grad_in[0] = ag_silu_grad(IN(0), g);
+}
+
+/* y = u silu'(x):  du = g silu'(x);  dx = g u silu''(x), silu'' = s (1 - s) (2 + x (1 - 2 s)) */
+static void rule_silu_grad(const struct ag_node *node, struct tn_tensor *g, const bool *want,
+                           struct tn_tensor **grad_in) {
+    if (want[0]) {
+        struct tn_tensor *x = IN(0), *s = ag_sigmoid(x);
+        struct tn_tensor *ds = ag_mul(s, ag_rsub_scalar(1.0f, s));
+        struct tn_tensor *curve = ag_add_scalar(ag_mul(x, ag_rsub_scalar(1.0f, ag_mul_scalar(s, 2.0f))), 2.0f);
+        grad_in[0] = SUM_TO(ag_mul(ag_mul(g, IN(1)), ag_mul(ds, curve)), x);
+    }
+    if (want[1]) grad_in[1] = SUM_TO(ag_silu_grad(IN(0), g), IN(1));
 }
 
 /* y = max(x, 0):  dx = g [x > 0] */
@@ -156,13 +165,16 @@ static void rule_relu(const struct ag_node *node, struct tn_tensor *g, const boo
     if (want[0]) grad_in[0] = ag_mul(g, ag_gt_scalar(IN(0), 0.0f));
 }
 
-/* y = x > 0 ? x : a x:  dx = g (a + (1 - a) [x > 0]) */
+/* y = x > 0 ? x : a x:  dx = g (x > 0 ? 1 : a), one LEAKY_RELU_GRAD op */
 static void rule_leaky_relu(const struct ag_node *node, struct tn_tensor *g, const bool *want,
                             struct tn_tensor **grad_in) {
-    if (!want[0]) return;
-    float a = P.scalar[0];
-    struct tn_tensor *slope = ag_add_scalar(ag_mul_scalar(ag_gt_scalar(IN(0), 0.0f), 1.0f - a), a);
-    grad_in[0] = ag_mul(g, slope);
+    if (want[0]) grad_in[0] = ag_leaky_relu_grad(IN(0), g, P.scalar[0]);
+}
+
+/* y = u (x > 0 ? 1 : a):  du = g (x > 0 ? 1 : a); x gets none (the slope is a step) */
+static void rule_leaky_relu_grad(const struct ag_node *node, struct tn_tensor *g, const bool *want,
+                                 struct tn_tensor **grad_in) {
+    if (want[1]) grad_in[1] = SUM_TO(ag_leaky_relu_grad(IN(0), g, P.scalar[0]), IN(1));
 }
 
 /* ---- reductions ---- */
@@ -344,6 +356,8 @@ static const ag_rule_fn rules[TN_OP_COUNT] = {
     [TN_OP_SILU] = rule_silu,
     [TN_OP_RELU] = rule_relu,
     [TN_OP_LEAKY_RELU] = rule_leaky_relu,
+    [TN_OP_SILU_GRAD] = rule_silu_grad,
+    [TN_OP_LEAKY_RELU_GRAD] = rule_leaky_relu_grad,
     [TN_OP_SUM] = rule_sum,
     [TN_OP_AMAX] = rule_amax,
     [TN_OP_MATMUL] = rule_matmul,

@@ -54,6 +54,9 @@ enum {
     X(SILU, 1, TN_OPF_ELEMENTWISE)       /* x * sigmoid(x) */                               \
     X(RELU, 1, TN_OPF_ELEMENTWISE)       /* max(x, 0) */                                    \
     X(LEAKY_RELU, 1, TN_OPF_ELEMENTWISE) /* x > 0 ? x : s0 * x */                           \
+    /* activation backward, one pass instead of a chain of ops: (x, g) -> g * f'(x) */     \
+    X(SILU_GRAD, 2, TN_OPF_ELEMENTWISE)  /* g * s (1 + x (1 - s)), s = sigmoid(x) */        \
+    X(LEAKY_RELU_GRAD, 2, TN_OPF_ELEMENTWISE) /* g * (x > 0 ? 1 : s0) */                    \
     /* reductions over params.axes (a bitmask of input dims), params.keepdim */             \
     X(SUM, 1, TN_OPF_NONE)               /* sum over axes */                                \
     X(AMAX, 1, TN_OPF_NONE)              /* max over axes (gradient split among ties) */    \

@@ -316,6 +316,8 @@ static void infer_pdist(enum tn_op op, int n, struct tn_tensor *const *in,
 #define infer_SILU infer_elementwise
 #define infer_RELU infer_elementwise
 #define infer_LEAKY_RELU infer_elementwise
+#define infer_SILU_GRAD infer_elementwise
+#define infer_LEAKY_RELU_GRAD infer_elementwise
 #define infer_SUM infer_reduce
 #define infer_AMAX infer_reduce
 #define infer_ARGMAX infer_argmax

@@ -15,7 +15,7 @@
 #include "tn_tensor.h"
 
 #define SHAPE_SLOTS 1024
-#define SHAPES_SHOWN 40
+#define SHAPES_SHOWN 80
 
 struct op_total {
     long long calls, ns, values;

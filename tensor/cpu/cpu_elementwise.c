@@ -57,24 +57,6 @@
         for (int64_t j = 0; j < n; j++) { float x = a[j * sa]; o[j * so] = (EXPR); }       \
     }
 
-void cpu_kernel_binary(const struct tn_kernel_args *args) {
-    struct cpu_loop loop;
-    cpu_loop_init(&loop, args->out, 2, args->in);
-    switch (args->op) {
-    case TN_OP_ADD: FOR_EACH_PIECE(loop, BINARY_BODY(x + y)); break;
-    case TN_OP_SUB: FOR_EACH_PIECE(loop, BINARY_BODY(x - y)); break;
-    case TN_OP_MUL: FOR_EACH_PIECE(loop, BINARY_BODY(x * y)); break;
-    case TN_OP_DIV: FOR_EACH_PIECE(loop, BINARY_BODY(x / y)); break;
-    case TN_OP_GT: FOR_EACH_PIECE(loop, BINARY_BODY(x > y ? 1.0f : 0.0f)); break;
-    case TN_OP_GE: FOR_EACH_PIECE(loop, BINARY_BODY(x >= y ? 1.0f : 0.0f)); break;
-    case TN_OP_LT: FOR_EACH_PIECE(loop, BINARY_BODY(x < y ? 1.0f : 0.0f)); break;
-    case TN_OP_LE: FOR_EACH_PIECE(loop, BINARY_BODY(x <= y ? 1.0f : 0.0f)); break;
-    case TN_OP_EQ: FOR_EACH_PIECE(loop, BINARY_BODY(x == y ? 1.0f : 0.0f)); break;
-    case TN_OP_NE: FOR_EACH_PIECE(loop, BINARY_BODY(x != y ? 1.0f : 0.0f)); break;
-    default: TN_FATAL(tn_op_name(args->op), "not a binary op");
-    }
-}
-
 /* e^x for the sigmoid family, in a form the compiler vectorises (libm's expf is a call per
  * element, 5x slower here). Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2, a degree-6
  * polynomial for e^r (Cephes' coefficients, within 2 ulp of expf), and 2^n put into the
@@ -105,6 +87,37 @@ static inline float sigmoid_exp(float x) {
 }
 
 static inline float sigmoidf(float x) { return 1.0f / (1.0f + sigmoid_exp(-x)); }
+
+/* d/dx x sigmoid(x) = s (1 + x (1 - s)) */
+static inline float silu_slope(float x) {
+    float s = sigmoidf(x);
+    return s * (1.0f + x * (1.0f - s));
+}
+
+void cpu_kernel_binary(const struct tn_kernel_args *args) {
+    struct cpu_loop loop;
+    cpu_loop_init(&loop, args->out, 2, args->in);
+    switch (args->op) {
+    case TN_OP_ADD: FOR_EACH_PIECE(loop, BINARY_BODY(x + y)); break;
+    case TN_OP_SUB: FOR_EACH_PIECE(loop, BINARY_BODY(x - y)); break;
+    case TN_OP_MUL: FOR_EACH_PIECE(loop, BINARY_BODY(x * y)); break;
+    case TN_OP_DIV: FOR_EACH_PIECE(loop, BINARY_BODY(x / y)); break;
+    case TN_OP_GT: FOR_EACH_PIECE(loop, BINARY_BODY(x > y ? 1.0f : 0.0f)); break;
+    case TN_OP_GE: FOR_EACH_PIECE(loop, BINARY_BODY(x >= y ? 1.0f : 0.0f)); break;
+    case TN_OP_LT: FOR_EACH_PIECE(loop, BINARY_BODY(x < y ? 1.0f : 0.0f)); break;
+    case TN_OP_LE: FOR_EACH_PIECE(loop, BINARY_BODY(x <= y ? 1.0f : 0.0f)); break;
+    case TN_OP_EQ: FOR_EACH_PIECE(loop, BINARY_BODY(x == y ? 1.0f : 0.0f)); break;
+    case TN_OP_NE: FOR_EACH_PIECE(loop, BINARY_BODY(x != y ? 1.0f : 0.0f)); break;
+    case TN_OP_SILU_GRAD: FOR_EACH_PIECE(loop, BINARY_BODY(silu_slope(x) * y)); break;
+    case TN_OP_LEAKY_RELU_GRAD: {
+        const float s0 = args->params->scalar[0];
+        FOR_EACH_PIECE(loop, BINARY_BODY(x > 0.0f ? y : s0 * y));
+        break;
+    }
+    default: TN_FATAL(tn_op_name(args->op), "not a binary op");
+    }
+}
+
 
 void cpu_kernel_unary(const struct tn_kernel_args *args) {
     struct cpu_loop loop;

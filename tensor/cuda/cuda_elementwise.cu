@@ -48,6 +48,11 @@ __device__ __forceinline__ float apply(int op, float x, float y, float z, float 
     case CUDA_EW_SILU: return x * sigmoid_f(x);
     case CUDA_EW_RELU: return x > 0.0f ? x : 0.0f;
     case CUDA_EW_LEAKY_RELU: return x > 0.0f ? x : s0 * x;
+    case CUDA_EW_SILU_GRAD: {
+        float s = sigmoid_f(x);
+        return y * s * (1.0f + x * (1.0f - s));
+    }
+    case CUDA_EW_LEAKY_RELU_GRAD: return x > 0.0f ? y : s0 * y;
     case CUDA_EW_WHERE: return x != 0.0f ? y : z;
     default: return __int_as_float(0x7fc00000); /* unreachable: the host checks op codes */
     }

@@ -138,6 +138,8 @@ static enum cuda_ew ew_code(enum tn_op op) {
     case TN_OP_SILU: return CUDA_EW_SILU;
     case TN_OP_RELU: return CUDA_EW_RELU;
     case TN_OP_LEAKY_RELU: return CUDA_EW_LEAKY_RELU;
+    case TN_OP_SILU_GRAD: return CUDA_EW_SILU_GRAD;
+    case TN_OP_LEAKY_RELU_GRAD: return CUDA_EW_LEAKY_RELU_GRAD;
     case TN_OP_WHERE: return CUDA_EW_WHERE;
     default: TN_FATAL(tn_op_name(op), "not an elementwise op");
     }

@@ -51,6 +51,24 @@ BINARY(le, ag_le, a <= b)
 BINARY(eq, ag_eq, a == b)
 BINARY(ne, ag_ne, a != b)
 
+static double silu_slope(double x) {
+    double s = 1.0 / (1.0 + exp(-x));
+    return s * (1.0 + x * (1.0 - s));
+}
+
+static struct tn_tensor *apply_leaky_relu_grad(struct tn_tensor *const *in, void *ctx) {
+    (void)ctx;
+    return ag_leaky_relu_grad(in[0], in[1], 0.2f);
+}
+
+static double f_leaky_relu_grad(double x, double g) { return x > 0 ? g : 0.2 * g; }
+
+static void ref_leaky_relu_grad(const struct op_case *c, float *const *in, float *out) {
+    binary_ref(c, in, out, f_leaky_relu_grad);
+}
+
+BINARY(silu_grad, ag_silu_grad, b * silu_slope(a))
+
 static double sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
 static double sign(double x) { return x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0); }
 
@@ -128,6 +146,14 @@ static const struct op_case cases[] = {
     BINARY_CASES(SUB, sub, -2, 2),
     BINARY_CASES(MUL, mul, -2, 2),
     BINARY_CASES(DIV, div, 0.5, 2),
+    BINARY_CASES(SILU_GRAD, silu_grad, -2, 2),
+    /* x kept away from the kink (and gets no gradient: the slope is a step) */
+    {TN_OP_LEAKY_RELU_GRAD, "leaky_relu_grad", CHECK_ALL, 2,
+     {{2, {3, 4}, IN_AWAY, -1, 1, false}, {2, {3, 4}, R(-2, 2), true}},
+     apply_leaky_relu_grad, ref_leaky_relu_grad, 2, {3, 4}, 0, 0, {0}},
+    {TN_OP_LEAKY_RELU_GRAD, "leaky_relu_grad broadcast", CHECK_ALL, 2,
+     {{2, {3, 4}, IN_AWAY, -1, 1, false}, {1, {4}, R(-2, 2), true}},
+     apply_leaky_relu_grad, ref_leaky_relu_grad, 2, {3, 4}, 0, 0, {0}},
     COMPARE_CASES(GT, gt),
     COMPARE_CASES(GE, ge),
     COMPARE_CASES(LT, lt),
