@@ -771,7 +771,7 @@ static struct tn_tensor *dense(struct tn_tensor *t) {
 static void conv_kernel(const struct tn_kernel_args *args, const int64_t *x_shape,
                         const int64_t *w_shape) {
     struct tn_tensor *out = args->out;
-    if (out->numel == 0) return;
+    if (out->numel == 0 || cpu_conv_trim(args, x_shape, w_shape)) return;
     struct conv cv;
     conv_init(&cv, x_shape, w_shape, &args->params->conv);
     float *o = tn_data(out);

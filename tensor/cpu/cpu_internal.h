@@ -56,4 +56,8 @@ void cpu_kernel_scatter_add(const struct tn_kernel_args *a);
 void cpu_kernel_argsort(const struct tn_kernel_args *a);
 void cpu_kernel_pdist(const struct tn_kernel_args *a);
 
+/* Runs a conv op (x of x_shape, w of w_shape) on the taps that meet the image when the others
+ * never do (cpu_conv_trim.c); false when it does not apply and nothing was done. */
+bool cpu_conv_trim(const struct tn_kernel_args *a, const int64_t *x_shape, const int64_t *w_shape);
+
 #endif

@@ -177,6 +177,8 @@ SPEC(gi_uncovered, CALL_GRAD_INPUT, GEOM(2, 2, 0, 0, 1, 1, 1), {1, 2, 6, 6})
 SPEC(gw_plain, CALL_GRAD_WEIGHT, GEOM(1, 1, 1, 1, 1, 1, 1), {4, 3, 3, 3})
 SPEC(gw_grouped, CALL_GRAD_WEIGHT, GEOM(2, 2, 1, 1, 2, 2, 2), {6, 2, 3, 3})
 SPEC(gw_nonsquare, CALL_GRAD_WEIGHT, GEOM(1, 2, 1, 0, 2, 1, 1), {2, 2, 2, 3})
+SPEC(gi_cut, CALL_GRAD_INPUT, GEOM(2, 2, 1, 1, 1, 1, 1), {2, 3, 2, 2})
+SPEC(gw_cut, CALL_GRAD_WEIGHT, GEOM(2, 2, 1, 1, 1, 1, 1), {4, 3, 4, 4})
 SPEC(tr_s2, CALL_TRANSPOSE, GEOM(2, 2, 1, 1, 1, 1, 1))
 SPEC(tr_s2_op1, CALL_TRANSPOSE, GEOM(2, 2, 1, 1, 1, 1, 1), .output_padding = 1)
 SPEC(tr_groups, CALL_TRANSPOSE, GEOM(2, 2, 1, 1, 1, 1, 2), .output_padding = 1, .bias = true)
@@ -228,6 +230,13 @@ static const struct op_case cases[] = {
     {TN_OP_CONV2D, "conv2d non-square kernel, stride (2,1), padding (0,1), dilation (1,2)", CHECK_ALL, 2,
      {IN4(R(-1, 1), 2, 2, 5, 6), IN4(R(-1, 1), 3, 2, 2, 3)},
      apply_nonsquare, ref_nonsquare, OUT4(2, 3, 2, 4), TOL},
+    /* maps so small that outer taps only ever see padding (cpu_conv_trim.c cuts them) */
+    {TN_OP_CONV2D, "conv2d k4 s2 p1 on a 2x2 map (taps cut to 2x2)", CHECK_ALL, 2,
+     {IN4(R(-1, 1), 2, 3, 2, 2), IN4(R(-1, 1), 4, 3, 4, 4)},
+     apply_k4_s2_p1, ref_k4_s2_p1, OUT4(2, 4, 1, 1), TOL},
+    {TN_OP_CONV2D, "conv2d k4 s2 p1 on a 3x2 map (taps cut to 3x2)", CHECK_ALL, 2,
+     {IN4(R(-1, 1), 2, 3, 3, 2), IN4(T(-1, 1), 4, 3, 4, 4)},
+     apply_k4_s2_p1, ref_k4_s2_p1, OUT4(2, 4, 1, 1), TOL},
     {TN_OP_CONV2D, "conv2d 1x1", CHECK_ALL, 2,
      {IN4(T(-1, 1), 2, 3, 4, 3), IN4(R(-1, 1), 5, 3, 1, 1)},
      apply_pointwise, ref_pointwise, OUT4(2, 5, 4, 3), TOL},
@@ -261,6 +270,12 @@ static const struct op_case cases[] = {
     {TN_OP_CONV2D_GRAD_WEIGHT, "conv2d grad weight non-square, stride (1,2), dilation (2,1)", CHECK_ALL, 2,
      {IN4(R(-1, 1), 1, 2, 6, 5), IN4(R(-1, 1), 1, 2, 6, 2)},
      apply_gw_nonsquare, ref_gw_nonsquare, OUT4(2, 2, 2, 3), TOL},
+    {TN_OP_CONV2D_GRAD_INPUT, "conv2d grad input k4 s2 p1 on a 2x2 map (taps cut)", CHECK_ALL, 2,
+     {IN4(R(-1, 1), 2, 4, 1, 1), IN4(R(-1, 1), 4, 3, 4, 4)},
+     apply_gi_cut, ref_gi_cut, OUT4(2, 3, 2, 2), TOL},
+    {TN_OP_CONV2D_GRAD_WEIGHT, "conv2d grad weight k4 s2 p1 on a 2x2 map (cut taps get 0)", CHECK_ALL, 2,
+     {IN4(R(-1, 1), 2, 3, 2, 2), IN4(R(-1, 1), 2, 4, 1, 1)},
+     apply_gw_cut, ref_gw_cut, OUT4(4, 3, 4, 4), TOL},
     /* composite: conv_transpose2d, w [Cin, Cout/g, kh, kw];
      * Ho = (H - 1) s - 2p + d (k - 1) + output_padding + 1 */
     {TN_OP_CONV2D_GRAD_INPUT, "conv_transpose2d k3 s2 p1", CHECK_ALL, 2,
