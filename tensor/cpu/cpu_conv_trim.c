@@ -30,15 +30,15 @@ static bool taps_used(int64_t in, int64_t out, int64_t k, int64_t s, int64_t pad
     return *first >= 0;
 }
 
-/* w [K, Cg, kh, kw] cropped to taps [r0, r0 + rows) x [c0, c0 + cols), dense */
-static struct tn_tensor *crop_taps(struct tn_tensor *w, int64_t r0, int64_t rows, int64_t c0,
-                                   int64_t cols) {
-    struct tn_op_params p = {.axis = 2, .start = r0, .length = rows};
-    struct tn_tensor *t = tn_op_run(TN_OP_SLICE, 1, &w, &p);
-    p = (struct tn_op_params){.axis = 3, .start = c0, .length = cols};
-    t = tn_op_run(TN_OP_SLICE, 1, &t, &p);
-    struct tn_op_params none = {0};
-    return tn_op_run(TN_OP_CONTIGUOUS, 1, &t, &none);
+/* Copies the taps [r0, r0 + rows) x [c0, c0 + cols) of each of `planes` kh x kw planes of w
+ * into (or, when back, from) the dense crop [planes, rows, cols]. */
+static void copy_taps(float *w, int64_t planes, int64_t kh, int64_t kw, float *crop, int64_t r0,
+                      int64_t rows, int64_t c0, int64_t cols, bool back) {
+    for (int64_t q = 0; q < planes; q++)
+        for (int64_t i = 0; i < rows; i++) {
+            float *full = w + (q * kh + r0 + i) * kw + c0, *part = crop + (q * rows + i) * cols;
+            memcpy(back ? full : part, back ? part : full, sizeof(float) * (size_t)cols);
+        }
 }
 
 bool cpu_conv_trim(const struct tn_kernel_args *a, const int64_t *x_shape,
@@ -63,8 +63,15 @@ bool cpu_conv_trim(const struct tn_kernel_args *a, const int64_t *x_shape,
         return false;
 
     tn_scope_begin();
+    int64_t planes = w_shape[0] * w_shape[1], crop_shape[4] = {w_shape[0], w_shape[1], rows, cols};
     if (a->op == TN_OP_CONV2D || a->op == TN_OP_CONV2D_GRAD_INPUT) {
-        struct tn_tensor *in[2] = {a->in[0], crop_taps(a->in[1], r0, rows, c0, cols)};
+        struct tn_tensor *w = a->in[1], *crop = tn_empty(TN_CPU, 4, crop_shape);
+        if (!tn_is_contiguous(w)) {
+            struct tn_op_params none = {0};
+            w = tn_op_run(TN_OP_CONTIGUOUS, 1, &w, &none);
+        }
+        copy_taps(tn_data(w), planes, kh, kw, tn_data(crop), r0, rows, c0, cols, false);
+        struct tn_tensor *in[2] = {a->in[0], crop};
         struct tn_kernel_args cropped = {a->op, a->out, 2, in, &p};
         if (a->op == TN_OP_CONV2D) cpu_kernel_conv2d(&cropped);
         else cpu_kernel_conv2d_grad_input(&cropped);
@@ -72,14 +79,8 @@ bool cpu_conv_trim(const struct tn_kernel_args *a, const int64_t *x_shape,
         p.shape[2] = rows;
         p.shape[3] = cols;
         struct tn_tensor *dw = tn_op_run(TN_OP_CONV2D_GRAD_WEIGHT, 2, a->in, &p);
-        const float *src = tn_data(dw);
-        float *dst = tn_data(a->out);
-        memset(dst, 0, sizeof(float) * (size_t)a->out->numel);
-        int64_t planes = w_shape[0] * w_shape[1];
-        for (int64_t q = 0; q < planes; q++)
-            for (int64_t i = 0; i < rows; i++)
-                memcpy(dst + (q * kh + r0 + i) * kw + c0, src + (q * rows + i) * cols,
-                       sizeof(float) * (size_t)cols);
+        memset(tn_data(a->out), 0, sizeof(float) * (size_t)a->out->numel);
+        copy_taps(tn_data(a->out), planes, kh, kw, tn_data(dw), r0, rows, c0, cols, true);
     }
     tn_scope_end();
     return true;
