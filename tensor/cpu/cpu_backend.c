@@ -13,8 +13,7 @@ static void cpu_copy(int index, void *dst, const void *src, size_t bytes) {
 
 static void cpu_fill(int index, float *dst, float value, int64_t n) {
     (void)index;
-#pragma omp parallel for if (n >= 4 * CPU_PARALLEL_MIN)
-    for (int64_t i = 0; i < n; i++) dst[i] = value;
+    CPU_PARALLEL_FOR(n >= 4 * CPU_PARALLEL_MIN, i, n, dst[i] = value;);
 }
 
 static const struct tn_backend cpu_backend = {

@@ -122,8 +122,7 @@ static void copy_row(float *d, int64_t n, const float *src, int64_t lo, int64_t 
 /* col [C*kh*kw, nb*P] from x [nb, C, H, W]: rows (c, i, j), columns (b, oh, ow). */
 static void im2col(const struct conv *cv, const float *x, int64_t nb, float *col, bool par) {
     int64_t taps = cv->kh * cv->kw, rows = cv->g * cv->rg, cols = nb * cv->p, wo = cv->wo;
-#pragma omp parallel for if (par) schedule(static)
-    for (int64_t r = 0; r < rows; r++) {
+    CPU_PARALLEL_FOR(par, r, rows,
         int64_t c = r / taps, i = r % taps / cv->kw, j = r % cv->kw;
         int64_t ylo, yhi, xlo, xhi;
         valid_range(cv->ho, cv->h, cv->sh, cv->ph, i * cv->dh, &ylo, &yhi);
@@ -136,15 +135,13 @@ static void im2col(const struct conv *cv, const float *x, int64_t nb, float *col
                 copy_row(d + oh * wo, wo, xc + (oh * cv->sh - cv->ph + i * cv->dh) * cv->w,
                          xlo, xhi, cv->sw, j * cv->dw - cv->pw);
             memset(d + yhi * wo, 0, sizeof(float) * (size_t)((cv->ho - yhi) * wo));
-        }
-    }
+        });
 }
 
 /* dx [nb, C, H, W] = col2im(col [C*kh*kw, nb*P]): every tap added back to its pixel. */
 static void col2im(const struct conv *cv, const float *col, int64_t nb, float *dx, bool par) {
     int64_t cols = nb * cv->p, wo = cv->wo;
-#pragma omp parallel for if (par) schedule(static)
-    for (int64_t bc = 0; bc < nb * cv->c; bc++) {
+    CPU_PARALLEL_FOR(par, bc, nb * cv->c,
         int64_t b = bc / cv->c, c = bc % cv->c;
         float *xc = dx + bc * cv->hw;
         memset(xc, 0, sizeof(float) * (size_t)cv->hw);
@@ -164,8 +161,7 @@ static void col2im(const struct conv *cv, const float *col, int64_t nb, float *d
                         for (int64_t ow = xlo; ow < xhi; ow++) dr[ow * cv->sw + base] += sr[ow];
                 }
             }
-        }
-    }
+        });
 }
 
 /* stage [K, nb*P] <- t [nb, K, P] (to_stage) or back, for a chunk of nb > 1 images. */
@@ -260,9 +256,8 @@ static void run_chunks(const struct conv *cv, enum tn_op op, float *a, float *b,
             memset(acc, 0, sizeof(float) * (size_t)dw_n);
     }
     if (partial) {
-#pragma omp parallel for if (dw_n >= CPU_PARALLEL_MIN)
-        for (int64_t i = 0; i < dw_n; i++)
-            for (int t = 1; t < nt; t++) out[i] += partial[t * ((dw_n + 15) / 16 * 16) + i];
+        CPU_PARALLEL_FOR(dw_n >= CPU_PARALLEL_MIN, i, dw_n,
+            for (int t = 1; t < nt; t++) out[i] += partial[t * ((dw_n + 15) / 16 * 16) + i];);
     }
 }
 
@@ -408,7 +403,11 @@ static void tiled_run(const struct tiled *t, const struct product *pr, int64_t n
 /* All the products, their column tiles split over the threads when par. */
 static void tiled_all(const struct tiled *t, const struct product *pr, int64_t np,
                       const float *b, float *c, bool par) {
-#pragma omp parallel if (par)
+    if (!par) { /* not even a team of one: see CPU_PARALLEL_FOR */
+        tiled_run(t, pr, np, b, c, 0, t->n_tiles);
+        return;
+    }
+#pragma omp parallel
     {
         int64_t nt = omp_get_num_threads(), id = omp_get_thread_num();
         tiled_run(t, pr, np, b, c, t->n_tiles * id / nt, t->n_tiles * (id + 1) / nt);
@@ -426,8 +425,7 @@ struct planes {
 static void fill_planes(const struct planes *pl, const float *img, int64_t channels, float *out,
                         bool par) {
     int64_t size = pl->rows * pl->pitch;
-#pragma omp parallel for if (par) schedule(static)
-    for (int64_t cp = 0; cp < channels * pl->n; cp++) {
+    CPU_PARALLEL_FOR(par, cp, channels * pl->n,
         int64_t ch = cp / pl->n, a = pl->a[cp % pl->n], b = pl->b[cp % pl->n];
         int64_t ulo, uhi, vlo, vhi;
         valid_range(pl->rows, pl->h, pl->sh, pl->ph, a, &ulo, &uhi);
@@ -438,8 +436,7 @@ static void fill_planes(const struct planes *pl, const float *img, int64_t chann
             copy_row(d + u * pl->pitch, pl->pitch,
                      img + (ch * pl->h + u * pl->sh + a - pl->ph) * pl->w, vlo, vhi, pl->sw,
                      b - pl->pw);
-        memset(d + uhi * pl->pitch, 0, sizeof(float) * (size_t)((pl->rows - uhi) * pl->pitch));
-    }
+        memset(d + uhi * pl->pitch, 0, sizeof(float) * (size_t)((pl->rows - uhi) * pl->pitch)););
 }
 
 /* Number of phases t*d % s (t < k) that some tap falls on, along one dim. */
@@ -645,12 +642,10 @@ static void direct_grad_weight(const struct conv *cv, const float *x, const floa
                 transpose(gy + (n * cv->k + g * cv->kg) * cv->p + oh * cv->wo, cv->p, cv->kg,
                           cv->wo, gt + (g * cols + oh * pl.pitch) * ldb, ldb);
             }
-#pragma omp parallel for if (tile_par) schedule(static)
-            for (int64_t gm = 0; gm < cv->g * m_tiles; gm++) {
+            CPU_PARALLEL_FOR(tile_par, gm, cv->g * m_tiles,
                 int64_t g = gm / m_tiles;
                 rows_run(gm % m_tiles, planes + g * cg * pl.n * size, boff, cv->rg, zrow,
-                         gt + g * cols * ldb, ldb, cols, acc + g * m_tiles * mr * ldb);
-            }
+                         gt + g * cols * ldb, ldb, cols, acc + g * m_tiles * mr * ldb););
         }
     }
     for (int64_t k = 0; k < cv->k; k++) /* dw [k][r] = sum over threads of acc [g][r][k] */

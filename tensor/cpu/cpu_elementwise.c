@@ -21,8 +21,7 @@
         int64_t so = (loop).strides[0][last_], sa = (loop).strides[1][last_];              \
         int64_t sb = (loop).n_operands > 2 ? (loop).strides[2][last_] : 0;                 \
         int64_t sc = (loop).n_operands > 3 ? (loop).strides[3][last_] : 0;                 \
-        _Pragma("omp parallel for if (rows_ * len_ >= CPU_PARALLEL_MIN && pieces_ > 1)")   \
-        for (int64_t p_ = 0; p_ < pieces_; p_++) {                                         \
+        CPU_PARALLEL_FOR(rows_ * len_ >= CPU_PARALLEL_MIN && pieces_ > 1, p_, pieces_,      \
             int64_t off_[CPU_MAX_OPERANDS] = {0};                                          \
             cpu_loop_row_offsets(&(loop), p_ / per_row_, off_);                            \
             int64_t start_ = (p_ % per_row_) * CHUNK;                                      \
@@ -35,8 +34,7 @@
                                                    : NULL;                                 \
             (void)b;                                                                       \
             (void)c;                                                                       \
-            BODY;                                                                          \
-        }                                                                                  \
+            BODY;);                                                                        \
     } while (0)
 
 /* out[j] = EXPR(x, y) over one piece, with a dense path. */

@@ -74,8 +74,7 @@ void cpu_copy_strided(struct tn_tensor *dst, const struct tn_tensor *src) {
     cpu_loop_init(&loop, dst, 1, in);
     int64_t rows = cpu_loop_rows(&loop), len = cpu_loop_row_length(&loop);
     int64_t so = loop.strides[0][loop.ndim - 1], si = loop.strides[1][loop.ndim - 1];
-#pragma omp parallel for if (rows * len >= CPU_PARALLEL_MIN && rows > 1)
-    for (int64_t r = 0; r < rows; r++) {
+    CPU_PARALLEL_FOR(rows * len >= CPU_PARALLEL_MIN && rows > 1, r, rows,
         int64_t off[CPU_MAX_OPERANDS];
         cpu_loop_row_offsets(&loop, r, off);
         float *o = loop.base[0] + off[0];
@@ -83,8 +82,7 @@ void cpu_copy_strided(struct tn_tensor *dst, const struct tn_tensor *src) {
         if (so == 1 && si == 1)
             memcpy(o, x, (size_t)len * sizeof(float));
         else
-            for (int64_t j = 0; j < len; j++) o[j * so] = x[j * si];
-    }
+            for (int64_t j = 0; j < len; j++) o[j * so] = x[j * si];);
 }
 
 void cpu_kernel_contiguous(const struct tn_kernel_args *a) { cpu_copy_strided(a->out, a->in[0]); }

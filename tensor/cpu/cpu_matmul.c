@@ -66,11 +66,10 @@ void cpu_kernel_matmul(const struct tn_kernel_args *args) {
         cblas_sgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0f, pa, (int)lda, pb,
                     (int)ldb, 0.0f, po, (int)n);
     } else {
-#pragma omp parallel for if (batches * m * n * k >= 65536)
-        for (int64_t i = 0; i < batches; i++)
+        CPU_PARALLEL_FOR(batches * m * n * k >= 65536, i, batches,
             cblas_sgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0f,
                         pa + batch_offset(a, out, i), (int)lda, pb + batch_offset(b, out, i),
-                        (int)ldb, 0.0f, po + i * m * n, (int)n);
+                        (int)ldb, 0.0f, po + i * m * n, (int)n););
     }
     tn_scope_end();
 }

@@ -122,11 +122,9 @@ void cpu_kernel_reduce(const struct tn_kernel_args *args) {
     int64_t n_out = args->out->numel;
     bool is_sum = args->op == TN_OP_SUM;
     TN_CHECK(is_sum || pl.red_count > 0, "AMAX", "max over an empty axis");
-#pragma omp parallel for if (x->numel >= CPU_PARALLEL_MIN && n_out > 1)
-    for (int64_t o = 0; o < n_out; o++) {
+    CPU_PARALLEL_FOR(x->numel >= CPU_PARALLEL_MIN && n_out > 1, o, n_out,
         const float *block = base + kept_offset(&pl, o);
-        out[o] = is_sum ? (float)block_sum(&pl, block) : block_max(&pl, block);
-    }
+        out[o] = is_sum ? (float)block_sum(&pl, block) : block_max(&pl, block););
 }
 
 void cpu_kernel_argmax(const struct tn_kernel_args *args) {
@@ -138,12 +136,10 @@ void cpu_kernel_argmax(const struct tn_kernel_args *args) {
     float *out = tn_data(args->out);
     const float *base = tn_data(x);
     int64_t n_out = args->out->numel;
-#pragma omp parallel for if (x->numel >= CPU_PARALLEL_MIN && n_out > 1)
-    for (int64_t o = 0; o < n_out; o++) {
+    CPU_PARALLEL_FOR(x->numel >= CPU_PARALLEL_MIN && n_out > 1, o, n_out,
         const float *p = base + kept_offset(&pl, o);
         int64_t best = 0;
         for (int64_t j = 1; j < len; j++)
             if (p[j * st] > p[best * st] || (isnan(p[j * st]) && !isnan(p[best * st]))) best = j;
-        out[o] = (float)best;
-    }
+        out[o] = (float)best;);
 }
