@@ -223,6 +223,44 @@ static float *piece(float *s, int64_t n, bool zero) {
     return p;
 }
 
+/* What each thread of run_chunks needs: the operands and the per-thread scratch. */
+struct chunk_team {
+    const struct conv *cv;
+    enum tn_op op;
+    float *a, *b, *out;
+    float *cols, *stages, *partial;
+    int64_t col_n, stage_n, dw_n;
+    int nt;
+};
+
+/* One thread's share of the chunks (all of them when run without a team). */
+static void chunks_in_team(void *arg) {
+    const struct chunk_team *c = arg;
+    const struct conv *cv = c->cv;
+    int64_t in_img = cv->c * cv->hw, out_img = cv->k * cv->p;
+    /* alone, im2col and sgemm may use the threads themselves */
+    bool par = c->nt == 1 && !omp_in_parallel();
+    float *col = piece(c->cols, c->col_n, false), *stage = piece(c->stages, c->stage_n, false);
+    float *acc = omp_get_thread_num() == 0 ? c->out : piece(c->partial, c->dw_n, false);
+    bool first = true;
+#pragma omp for schedule(static)
+    for (int64_t ch = 0; ch < cv->chunks; ch++) {
+        int64_t n0 = ch * cv->batch, nb = cv->n - n0 < cv->batch ? cv->n - n0 : cv->batch;
+        if (c->op == TN_OP_CONV2D)
+            run_chunk(cv, c->op, c->a + n0 * in_img, c->b, c->out + n0 * out_img, 0, nb, col,
+                      stage, par);
+        else if (c->op == TN_OP_CONV2D_GRAD_INPUT)
+            run_chunk(cv, c->op, c->a + n0 * out_img, c->b, c->out + n0 * in_img, 0, nb, col,
+                      stage, par);
+        else
+            run_chunk(cv, c->op, c->a + n0 * in_img, c->b + n0 * out_img, acc,
+                      first ? 0.0f : 1.0f, nb, col, stage, par);
+        first = false;
+    }
+    if (c->op == TN_OP_CONV2D_GRAD_WEIGHT && first)
+        memset(acc, 0, sizeof(float) * (size_t)c->dw_n);
+}
+
 /* Runs the chunks of op: a = x or gy, b = w or gy, out = y, dx or dw (all dense). */
 static void run_chunks(const struct conv *cv, enum tn_op op, float *a, float *b, float *out) {
     int nt = cv->threads;
@@ -230,31 +268,11 @@ static void run_chunks(const struct conv *cv, enum tn_op op, float *a, float *b,
     int64_t stage_n = cv->batch > 1 ? cv->k * cv->batch * cv->p : 0;
     int64_t dw_n = cv->k * cv->rg;
     float *partial = op == TN_OP_CONV2D_GRAD_WEIGHT && nt > 1 ? scratch(dw_n, nt) : NULL;
-    float *cols = scratch(col_n, nt), *stages = scratch(stage_n, nt);
-    int64_t in_img = cv->c * cv->hw, out_img = cv->k * cv->p;
     if (partial) /* zeroed: a thread the runtime does not start adds nothing */
         memset(partial, 0, sizeof(float) * (size_t)(nt * ((dw_n + 15) / 16 * 16)));
-#pragma omp parallel num_threads(nt) if (nt > 1)
-    {
-        bool par = nt == 1 && !omp_in_parallel();
-        float *col = piece(cols, col_n, false), *stage = piece(stages, stage_n, false);
-        float *acc = omp_get_thread_num() == 0 ? out : piece(partial, dw_n, false);
-        bool first = true;
-#pragma omp for schedule(static)
-        for (int64_t ch = 0; ch < cv->chunks; ch++) {
-            int64_t n0 = ch * cv->batch, nb = cv->n - n0 < cv->batch ? cv->n - n0 : cv->batch;
-            if (op == TN_OP_CONV2D)
-                run_chunk(cv, op, a + n0 * in_img, b, out + n0 * out_img, 0, nb, col, stage, par);
-            else if (op == TN_OP_CONV2D_GRAD_INPUT)
-                run_chunk(cv, op, a + n0 * out_img, b, out + n0 * in_img, 0, nb, col, stage, par);
-            else
-                run_chunk(cv, op, a + n0 * in_img, b + n0 * out_img, acc, first ? 0.0f : 1.0f,
-                          nb, col, stage, par);
-            first = false;
-        }
-        if (op == TN_OP_CONV2D_GRAD_WEIGHT && first)
-            memset(acc, 0, sizeof(float) * (size_t)dw_n);
-    }
+    struct chunk_team team = {cv, op, a, b, out, scratch(col_n, nt), scratch(stage_n, nt),
+                              partial, col_n, stage_n, dw_n, nt};
+    cpu_in_team(nt, chunks_in_team, &team);
     if (partial) {
         CPU_PARALLEL_FOR(dw_n >= CPU_PARALLEL_MIN, i, dw_n,
             for (int t = 1; t < nt; t++) out[i] += partial[t * ((dw_n + 15) / 16 * 16) + i];);

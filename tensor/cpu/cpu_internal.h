@@ -35,6 +35,12 @@ struct cpu_loop {
     float *base[CPU_MAX_OPERANDS];
 };
 
+/* Runs fn(ctx) on a team of nt OpenMP threads, or directly on this thread when nt is 1;
+ * worksharing loops in fn bind to that team or run whole. A team of one would still be a
+ * parallel region, and a region or an OpenBLAS call inside it is then nested: libgomp starts
+ * fresh threads for nested teams (the conv chunks made 200 per GWAE iteration that way). */
+void cpu_in_team(int nt, void (*fn)(void *), void *ctx);
+
 /* Builds the loop of out and the n inputs broadcast to out's shape. */
 void cpu_loop_init(struct cpu_loop *loop, struct tn_tensor *out, int n,
                    struct tn_tensor *const *in);

@@ -68,6 +68,15 @@ void cpu_loop_row_offsets(const struct cpu_loop *loop, int64_t row, int64_t *off
     }
 }
 
+void cpu_in_team(int nt, void (*fn)(void *), void *ctx) {
+    if (nt <= 1) {
+        fn(ctx);
+        return;
+    }
+#pragma omp parallel num_threads(nt)
+    fn(ctx);
+}
+
 void cpu_copy_strided(struct tn_tensor *dst, const struct tn_tensor *src) {
     struct tn_tensor *in[1] = {(struct tn_tensor *)src};
     struct cpu_loop loop;
