@@ -146,6 +146,7 @@ bool settings_device(const char *name, struct tn_device *out, char *err, size_t 
 bool settings_place_model(const char *name, struct gw_model *m, char *err, size_t size) {
     struct tn_device device;
     if (!settings_device(name, &device, err, size)) return false;
+    if (device.type == TN_DEVICE_CPU) return true; /* built there: nothing to move */
     if (gw_model_to_device(m, device) != TN_OK) {
         snprintf(err, size, "--device %s: %s", name, tn_last_error());
         return false;
