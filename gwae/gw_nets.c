@@ -252,8 +252,10 @@ static void latent_batch_norm(struct gw_model *m, struct tn_tensor **mu, struct 
         struct tn_tensor *w = ag_mul_scalar(ag_gt(started, tn_full_like(started, 0.0f)), 0.5f);
         struct tn_tensor *rest = ag_rsub_scalar(1.0f, w);
         int64_t l[1] = {m->cfg.latent};
-        struct tn_tensor *new_mean = ag_add(ag_mul(m->latent_bn_mean, w), ag_mul(ag_reshape(mean, 1, l), rest));
-        struct tn_tensor *new_logv = ag_add(ag_mul(m->latent_bn_logvar, w), ag_mul(ag_reshape(log_v, 1, l), rest));
+        struct tn_tensor *new_mean = ag_add(ag_mul(m->latent_bn_mean, w),
+                                            ag_mul(ag_reshape(mean, 1, l), rest));
+        struct tn_tensor *new_logv = ag_add(ag_mul(m->latent_bn_logvar, w),
+                                            ag_mul(ag_reshape(log_v, 1, l), rest));
         tn_copy_into(m->latent_bn_mean, new_mean);
         tn_copy_into(m->latent_bn_logvar, new_logv);
         tn_copy_into(started, tn_full_like(started, 1.0f));

@@ -5,9 +5,9 @@
  * differentiable with respect to the prior's parameters. Every prior that trains ends with
  * the non-affine batch norm of the official code (momentum 0.5), so its output is batch-
  * standardised per dimension. Noise is drawn on the prior's device (the CPU until
- * gw_prior_to_device), from the same host stream of numbers on every device. To add a prior: write one file with a constructor that fills a
- * struct gw_prior, and add one line to the table in gw_prior.c (docs/priors.md walks
- * through it).
+ * gw_prior_to_device), from the same host stream of numbers on every device. To add a
+ * prior: write one file with a constructor that fills a struct gw_prior, and add one line to
+ * the table in gw_prior.c (docs/priors.md walks through it).
  */
 #ifndef GW_PRIOR_H
 #define GW_PRIOR_H

@@ -16,8 +16,8 @@
  * updates then run on that device. This file holds no optimizer, loss or checkpoint code.
  *
  * Buffers (batch-norm running statistics, spectral-norm u and v) are updated in place
- * (tn_copy_into on the buffer's device, which bumps their version) and keep their identity, so references to them
- * (a checkpoint list, nn_module_find) stay valid. No graph holds a buffer itself: forwards
+ * (tn_copy_into on the buffer's device, which bumps their version) and keep their
+ * identity, so references to them (a checkpoint list, nn_module_find) stay valid. No graph holds a buffer itself: forwards
  * use a fresh copy, so a graph recorded before an update, or before a checkpoint load, can
  * still be differentiated after it.
  */

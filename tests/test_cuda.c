@@ -5,8 +5,8 @@
  * read the table without starting CUDA. With a GPU: every case of the op table
  * (tests/helpers/cases_*.c) runs on the CPU and on the device from identical host-made inputs
  * (strided layouts kept) and the forward values, first-order gradients and second-order
- * gradients (of <grad, v> for a random v) must agree by normalised error; plus host copies, fill, TF32 on and off, OOM reporting and the bad-index
- * abort. Those skip themselves, saying why, when no device can be used, as on a build
+ * gradients (of <grad, v> for a random v) must agree by normalised error; plus host copies,
+ * fill, TF32 on and off, OOM reporting and the bad-index abort. Those skip themselves, saying why, when no device can be used, as on a build
  * machine. In a build without the backend (GWAE_CUDA=OFF) every test skips.
  */
 #define _POSIX_C_SOURCE 200809L /* fork, waitpid */

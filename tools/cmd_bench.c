@@ -154,9 +154,9 @@ int cmd_bench(int argc, char **argv) {
                "and per main step and per set of critic steps, on a random batch, after one\n"
                "warm-up iteration, for the paper's configuration and the small default.\n"
                "On cuda the clock is read after the GPU has finished the work queued.\n"
-               "--json prints one object per line with the fields config, device, image_size, batch,\n"
-               "latent, prior, width, n_critic, threads, iters, ms_per_iter_median, ms_main_step,\n"
-               "ms_critic_steps.\n");
+               "--json prints one object per line with the fields config, device, image_size,\n"
+               "batch, latent, prior, width, n_critic, threads, iters, ms_per_iter_median,\n"
+               "ms_main_step, ms_critic_steps.\n");
         opt_print_help(&bench_table, &defaults);
         return 0;
     }

@@ -39,7 +39,8 @@ __global__ void update_kernel(tn_update u, int64_t n, float *p, const float *g, 
         }
         case TN_UPDATE_ADAM: {
             float m = s0[i];
-            m = u.small ? rn_add(m, rn_mul(u.w, rn_sub(gi, m))) : rn_sub(gi, rn_mul(rn_sub(gi, m), rn_sub(1.0f, u.w)));
+            m = u.small ? rn_add(m, rn_mul(u.w, rn_sub(gi, m)))
+                        : rn_sub(gi, rn_mul(rn_sub(gi, m), rn_sub(1.0f, u.w)));
             float v = rn_add(rn_mul(s1[i], u.decay), rn_mul(rn_mul(u.rest, gi), gi));
             s0[i] = m;
             s1[i] = v;
