@@ -323,6 +323,28 @@ Test(cuda, host_copies_fill_and_strided_reads) {
     cr_assert_arr_eq(back, w, sizeof w);
 }
 
+/* tn_write_host into a strided device view, tn_copy_into between devices and on the device,
+ * and tn_to_device, each checked through a host read */
+Test(cuda, strided_writes_and_copies_between_devices) {
+    NEED_GPU();
+    float v[6] = {1, 2, 3, 4, 5, 6}, back[6];
+    int64_t shape[2] = {2, 3}, tshape[2] = {3, 2}, tstrides[2] = {1, 3};
+    struct tn_tensor *t = tn_zeros(GPU, 2, shape);
+    tn_write_host(tn_view(t, 2, tshape, tstrides, 0), v); /* the transpose of t gets v */
+    tn_to_host(t, back);
+    float want[6] = {1, 3, 5, 2, 4, 6};
+    cr_assert_arr_eq(back, want, sizeof want);
+    struct tn_tensor *cpu = tn_zeros(TN_CPU, 2, shape);
+    tn_copy_into(cpu, t); /* device to host */
+    tn_to_host(cpu, back);
+    cr_assert_arr_eq(back, want, sizeof want);
+    struct tn_tensor *d = tn_to_device(make_tensor(2, shape, v), GPU);
+    cr_assert(on_gpu(d));
+    tn_copy_into(t, d); /* on the device */
+    tn_to_host(t, back);
+    cr_assert_arr_eq(back, v, sizeof v);
+}
+
 Test(cuda, matmul_tf32_is_opt_in) {
     NEED_GPU();
     struct tn_rng rng = tn_rng_new(3);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "helpers/test_support.h"
+#include "tensor/tn_update.h"
 
 LEAK_CHECKED_SUITE(tensor);
 
@@ -577,4 +578,13 @@ Test(tensor, to_device_on_the_same_device_is_the_same_tensor) {
     int64_t shape[1] = {3};
     struct tn_tensor *t = make_tensor(1, shape, (float[]){1, 2, 3});
     cr_assert_eq(tn_to_device(t, TN_CPU), t);
+}
+
+/* the CPU backend has no fused update: nn_optim runs its own loops on CPU tensors, and a
+ * direct call says so instead of computing something */
+Test(tensor, fused_update_on_the_cpu_aborts, .signal = SIGABRT) {
+    int64_t shape[1] = {2};
+    struct tn_tensor *p = tn_zeros(TN_CPU, 1, shape), *g = tn_zeros(TN_CPU, 1, shape);
+    struct tn_update u = {.kind = TN_UPDATE_SGD, .neg_lr = -0.1f};
+    tn_update_apply(&u, p, g, NULL, NULL);
 }
