@@ -4,8 +4,9 @@
  * through tn_data() in place, a strided one is copied to the host, updated and written back
  * with tn_write_host. On a device, dense tensors (all that nn_module_to_device and
  * nn_optim_to_device make) go to the backend's fused update (tn_update.h) with the same
- * scalars and float operations, and never leave the device; strided ones are staged through
- * the host as on the CPU. Each loop is written in float with the
+ * scalars and float operations, and never leave the device (a strided gradient is made dense
+ * on the device first); a strided parameter or state is staged through the host as on the
+ * CPU. Each loop is written in float with the
  * operations in PyTorch's order (for example addcmul is self + value * t1 * t2, evaluated
  * left to right) and with PyTorch's Python-side scalars (bias corrections) in double.
  * Results agree with PyTorch to float rounding, not bit for bit: PyTorch's vector kernels
@@ -13,12 +14,12 @@
  */
 #include "nn_optim.h"
 
-#include "tensor/tn_update.h"
-
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "tensor/tn_update.h"
 
 struct nn_optim_opts nn_optim_defaults(enum nn_optim_kind kind, double lr) {
     struct nn_optim_opts o = {.kind = kind, .lr = lr};
@@ -267,13 +268,26 @@ static void rmsprop(const struct tn_update *u, int64_t n, const float *g, float 
     }
 }
 
-/* True when the fused device update can run: every operand dense on one non-CPU device. */
-static bool fused_on_device(const struct nn_optim_param *q, const struct tn_tensor *grad,
-                            int slots) {
+/* True when the fused device update can run: the parameter and its state dense on a
+ * non-CPU device (the gradient is made dense there if it is not). */
+static bool fused_on_device(const struct nn_optim_param *q, int slots) {
     if (q->param->storage->device.type == TN_DEVICE_CPU) return false;
-    bool dense = tn_is_contiguous(q->param) && tn_is_contiguous(grad);
+    bool dense = tn_is_contiguous(q->param);
     for (int s = 0; s < slots; s++) dense = dense && tn_is_contiguous(q->state[s]);
     return dense;
+}
+
+/* One fused step on the device; a strided gradient (a transposed matmul result) is first
+ * copied dense on the device rather than through the host. */
+static void fused_step(const struct tn_update *u, struct nn_optim_param *q, int slots) {
+    tn_scope_begin();
+    struct tn_tensor *grad = q->param->grad;
+    if (!tn_is_contiguous(grad)) {
+        struct tn_op_params none = {0};
+        grad = tn_op_run(TN_OP_CONTIGUOUS, 1, &grad, &none);
+    }
+    tn_update_apply(u, q->param, grad, slots ? q->state[0] : NULL, slots > 1 ? q->state[1] : NULL);
+    tn_scope_end();
 }
 
 static void step_param(struct nn_optim *o, struct nn_optim_param *q) {
@@ -289,9 +303,8 @@ static void step_param(struct nn_optim *o, struct nn_optim_param *q) {
         if (!q->state[s]) q->state[s] = state_like(q->param);
 
     struct tn_update u = update_of(&o->opts, q->step);
-    if (fused_on_device(q, grad, slots)) {
-        tn_update_apply(&u, q->param, grad, slots ? q->state[0] : NULL,
-                        slots > 1 ? q->state[1] : NULL);
+    if (fused_on_device(q, slots)) {
+        fused_step(&u, q, slots);
         q->step++;
         return;
     }

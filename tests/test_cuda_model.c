@@ -5,7 +5,8 @@
  *  - a trained model's parameters, buffers and optimizer state go CPU -> CUDA -> CPU bit for
  *    bit, a checkpoint saved from the device loads into a model on the device bit for bit;
  *  - the fused optimizer updates (SGD with momentum, Adam, RMSprop with and without momentum)
- *    give the CPU loops' values bit for bit (both sides compute without fused multiply-adds);
+ *    give the CPU loops' values bit for bit (both sides compute without fused multiply-adds),
+ *    a strided gradient included;
  *  - three GWAE training iterations from the same seed and weights give the CPU's loss terms
  *    within GWAE_PARITY_TOL (below), consume the same random numbers, and leave every tensor
  *    of the model (batch-norm statistics and spectral-norm vectors included) on the device.
@@ -184,11 +185,15 @@ static void assert_optimizer_matches(struct nn_optim_opts opts, const char *what
         tn_set_requires_grad(p[d], true);
         o[d] = nn_optim_new(&opts, 1, &e);
     }
+    int64_t swapped[2] = {shape[1], shape[0]};
     for (int step = 0; step < 3; step++) {
-        struct tn_tensor *g = make_random(&rng, 2, shape, -1, 1);
+        /* step 1's gradient is a transposed view: the device makes it dense on the device */
+        bool strided = step == 1;
+        struct tn_tensor *g = make_random(&rng, 2, strided ? swapped : shape, -1, 1);
         for (int d = 0; d < 2; d++) {
+            struct tn_tensor *gd = d ? tn_to_device(g, GPU) : g;
             ag_zero_grad(p[d]);
-            p[d]->grad = tn_keep(d ? tn_to_device(g, GPU) : g);
+            p[d]->grad = tn_keep(strided ? ag_transpose(gd, 0, 1) : gd);
             nn_optim_step(o[d]);
         }
         float *want = host_values(p[0]), *got = host_values(p[1]);
