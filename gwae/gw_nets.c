@@ -245,8 +245,8 @@ static void latent_batch_norm(struct gw_model *m, struct tn_tensor **mu, struct 
         struct tn_tensor *var_mu = ag_clamp(ag_var(*mu, AG_AXIS(0), true), 1e-10f, INFINITY);
         struct tn_tensor *pair[2] = {log_vs, ag_log(var_mu)};
         log_v = ag_logsumexp(ag_concat(2, pair, 0), AG_AXIS(0), true);
-        /* running statistics: the first batch is copied, later ones averaged 0.5 / 0.5 */
-        /* w = 0.5 started (0 or 0.5) stays on the model's device: no host read per step */
+        /* running statistics: the first batch is copied, later ones averaged 0.5 / 0.5; the
+         * weight w = 0.5 (started > 0) is a tensor on the model's device, read by no host */
         bool mode = ag_set_grad_enabled(false);
         struct tn_tensor *started = nn_module_find(&m->base, "latent_bn_started");
         struct tn_tensor *w = ag_mul_scalar(ag_gt(started, tn_full_like(started, 0.0f)), 0.5f);
