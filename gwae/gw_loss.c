@@ -98,7 +98,7 @@ struct tn_tensor *gw_critic_loss(struct gw_model *m, struct tn_tensor *x, struct
     struct tn_tensor *logits = ag_sub(ag_mean_all(f_q), ag_mean_all(f_p));
     /* one-centred penalty on per-sample interpolations of the joint (x, z) pairs */
     int64_t tb[1] = {b};
-    struct tn_tensor *tw = tn_rand_uniform(TN_CPU, 1, tb, rng, 0.0f, 1.0f);
+    struct tn_tensor *tw = tn_rand_uniform(x->storage->device, 1, tb, rng, 0.0f, 1.0f);
     struct tn_tensor *xp = tn_set_requires_grad(ag_detach(interpolate(x, xs, tw)), true);
     struct tn_tensor *zp = tn_set_requires_grad(ag_detach(interpolate(z, zs, tw)), true);
     struct tn_tensor *f_i = gw_critic(m, xp, zp);

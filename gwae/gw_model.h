@@ -57,6 +57,15 @@ struct gw_model {
 /* Builds the model of cfg with its optimizers, drawing every initial value from rng. */
 enum tn_status gw_model_new(const struct gw_config *cfg, struct tn_rng *rng, struct gw_model **out);
 
+/* Moves every parameter, buffer and optimizer state of the model to device, in place, and
+ * makes later draws (reparameterisation, prior and penalty noise) happen there. Build on the
+ * CPU and move: the initial values are then the same on every device. TN_ERR_OOM when the
+ * device has no room (the model may then be split between devices: move it back or free it). */
+enum tn_status gw_model_to_device(struct gw_model *m, struct tn_device device);
+
+/* The device the model lives on (the CPU until gw_model_to_device). */
+struct tn_device gw_model_device(const struct gw_model *m);
+
 /* Frees the model, its optimizers and modules. */
 void gw_model_free(struct gw_model *m);
 

@@ -213,6 +213,16 @@ enum tn_status gw_model_new(const struct gw_config *cfg, struct tn_rng *rng, str
     return TN_OK;
 }
 
+enum tn_status gw_model_to_device(struct gw_model *m, struct tn_device device) {
+    enum tn_status st = gw_prior_to_device(m->prior, device);
+    if (st == TN_OK) st = nn_module_to_device(&m->base, device);
+    if (st == TN_OK) st = nn_optim_to_device(m->opt_main, device);
+    if (st == TN_OK) st = nn_optim_to_device(m->opt_critic, device);
+    return st;
+}
+
+struct tn_device gw_model_device(const struct gw_model *m) { return m->log_c->storage->device; }
+
 void gw_model_free(struct gw_model *m) {
     if (m) nn_module_free(&m->base);
 }
@@ -235,22 +245,20 @@ static void latent_batch_norm(struct gw_model *m, struct tn_tensor **mu, struct 
         struct tn_tensor *var_mu = ag_clamp(ag_var(*mu, AG_AXIS(0), true), 1e-10f, INFINITY);
         struct tn_tensor *pair[2] = {log_vs, ag_log(var_mu)};
         log_v = ag_logsumexp(ag_concat(2, pair, 0), AG_AXIS(0), true);
-        /* running statistics: the first batch is copied, later ones averaged 0.5 / 0.5 */
+        /* running statistics: the first batch is copied, later ones averaged 0.5 / 0.5; the
+         * weight w = 0.5 (started > 0) is a tensor on the model's device, read by no host */
         bool mode = ag_set_grad_enabled(false);
         struct tn_tensor *started = nn_module_find(&m->base, "latent_bn_started");
-        float w = tn_item(started) > 0 ? 0.5f : 0.0f;
+        struct tn_tensor *w = ag_mul_scalar(ag_gt(started, tn_full_like(started, 0.0f)), 0.5f);
+        struct tn_tensor *rest = ag_rsub_scalar(1.0f, w);
         int64_t l[1] = {m->cfg.latent};
-        struct tn_tensor *new_mean = ag_add(ag_mul_scalar(m->latent_bn_mean, w), ag_mul_scalar(ag_reshape(mean, 1, l), 1 - w));
-        struct tn_tensor *new_logv = ag_add(ag_mul_scalar(m->latent_bn_logvar, w), ag_mul_scalar(ag_reshape(log_v, 1, l), 1 - w));
-        float *host = malloc((size_t)m->cfg.latent * sizeof(float));
-        TN_CHECK(host, "latent_bn", "out of host memory");
-        tn_to_host(new_mean, host);
-        tn_write_host(m->latent_bn_mean, host);
-        tn_to_host(new_logv, host);
-        tn_write_host(m->latent_bn_logvar, host);
-        free(host);
-        float one = 1.0f;
-        tn_write_host(started, &one);
+        struct tn_tensor *new_mean = ag_add(ag_mul(m->latent_bn_mean, w),
+                                            ag_mul(ag_reshape(mean, 1, l), rest));
+        struct tn_tensor *new_logv = ag_add(ag_mul(m->latent_bn_logvar, w),
+                                            ag_mul(ag_reshape(log_v, 1, l), rest));
+        tn_copy_into(m->latent_bn_mean, new_mean);
+        tn_copy_into(m->latent_bn_logvar, new_logv);
+        tn_copy_into(started, tn_full_like(started, 1.0f));
         ag_set_grad_enabled(mode);
     } else {
         int64_t shape[2] = {1, m->cfg.latent};

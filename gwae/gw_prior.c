@@ -34,9 +34,16 @@ struct tn_tensor *gw_prior_sample(struct gw_prior *prior, int64_t n, struct tn_r
     return z;
 }
 
+enum tn_status gw_prior_to_device(struct gw_prior *prior, struct tn_device device) {
+    enum tn_status st = nn_module_to_device(&prior->base, device);
+    if (st == TN_OK) prior->device = device;
+    return st;
+}
+
 void gw_prior_init(struct gw_prior *prior, const char *kind, const struct gw_prior_ops *ops,
                    int64_t latent) {
     nn_module_init(&prior->base, "prior", NULL, NULL);
+    prior->device = TN_CPU;
     prior->ops = ops;
     prior->kind = kind;
     prior->latent = latent;

@@ -4,9 +4,10 @@
  * plus one function, sample(n): n latent points [n, L] drawn with the given generator and
  * differentiable with respect to the prior's parameters. Every prior that trains ends with
  * the non-affine batch norm of the official code (momentum 0.5), so its output is batch-
- * standardised per dimension. To add a prior: write one file with a constructor that fills a
- * struct gw_prior, and add one line to the table in gw_prior.c (docs/priors.md walks
- * through it).
+ * standardised per dimension. Noise is drawn on the prior's device (the CPU until
+ * gw_prior_to_device), from the same host stream of numbers on every device. To add a
+ * prior: write one file with a constructor that fills a struct gw_prior, and add one line to
+ * the table in gw_prior.c (docs/priors.md walks through it).
  */
 #ifndef GW_PRIOR_H
 #define GW_PRIOR_H
@@ -25,6 +26,7 @@ struct gw_prior {
     const struct gw_prior_ops *ops;
     const char *kind;      /* registry name: "gaussian", "np", ... */
     int64_t latent;        /* L */
+    struct tn_device device; /* where sample() draws its noise: set by gw_prior_to_device */
 };
 
 /* What a prior constructor may read. */
@@ -52,6 +54,9 @@ enum tn_status gw_prior_new(const char *name, const struct gw_prior_options *opt
 
 /* n samples from prior (see struct gw_prior_ops). */
 struct tn_tensor *gw_prior_sample(struct gw_prior *prior, int64_t n, struct tn_rng *rng);
+
+/* Moves the prior's parameters and buffers to device and draws its later noise there. */
+enum tn_status gw_prior_to_device(struct gw_prior *prior, struct tn_device device);
 
 /* Sets up the module part of a prior (name "prior", training mode). */
 void gw_prior_init(struct gw_prior *prior, const char *kind, const struct gw_prior_ops *ops,

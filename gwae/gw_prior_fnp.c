@@ -16,7 +16,7 @@ struct fnp_prior {
 static struct tn_tensor *sample_fnp(struct gw_prior *prior, int64_t n, struct tn_rng *rng) {
     struct fnp_prior *fnp = (struct fnp_prior *)prior;
     int64_t shape[3] = {n, prior->latent, 1};
-    struct tn_tensor *eps = tn_randn(TN_CPU, 3, shape, rng);
+    struct tn_tensor *eps = tn_randn(prior->device, 3, shape, rng);
     struct tn_tensor *z = nn_batchnorm_forward(fnp->bn, nn_sequential_forward(fnp->net, eps));
     return ag_reshape(z, 2, shape);
 }

@@ -7,7 +7,7 @@
 /* z ~ N(0, I), [n, L] */
 static struct tn_tensor *sample_gaussian(struct gw_prior *prior, int64_t n, struct tn_rng *rng) {
     int64_t shape[2] = {n, prior->latent};
-    return tn_randn(TN_CPU, 2, shape, rng);
+    return tn_randn(prior->device, 2, shape, rng);
 }
 
 static const struct gw_prior_ops gaussian_ops = {sample_gaussian};

@@ -30,7 +30,7 @@ struct gmp_prior {
 /* Gumbel-perturbed log weights g [n, K] = log softmax(a) - log(-log U), U ~ U[0, 1) */
 static struct tn_tensor *perturbed_log_weights(struct gmp_prior *gmp, int64_t n, struct tn_rng *rng) {
     int64_t shape[2] = {n, gmp->components};
-    struct tn_tensor *u = tn_rand_uniform(TN_CPU, 2, shape, rng, 0.0f, 1.0f);
+    struct tn_tensor *u = tn_rand_uniform(gmp->base.device, 2, shape, rng, 0.0f, 1.0f);
     /* U = 0 would give -log(-log 0) = -inf: a never-chosen component, as in the official code */
     struct tn_tensor *gumbel = ag_neg(ag_log(ag_neg(ag_log(u))));
     struct tn_tensor *log_w = ag_sub(gmp->logits, ag_logsumexp(gmp->logits, AG_AXIS(0), true));
@@ -64,7 +64,7 @@ static struct tn_tensor *sample_gmp(struct gw_prior *prior, int64_t n, struct tn
     struct gmp_prior *gmp = (struct gmp_prior *)prior;
     struct tn_tensor *g = perturbed_log_weights(gmp, n, rng);
     int64_t shape[2] = {n, prior->latent};
-    struct tn_tensor *eps = tn_randn(TN_CPU, 2, shape, rng);
+    struct tn_tensor *eps = tn_randn(prior->device, 2, shape, rng);
     struct tn_tensor *z = gmp->paper_variant ? sample_paper(gmp, n, g, eps)
                                              : sample_official(gmp, g, eps);
     return nn_batchnorm_forward(gmp->bn, z);

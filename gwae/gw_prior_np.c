@@ -15,7 +15,7 @@ struct np_prior {
 static struct tn_tensor *sample_np(struct gw_prior *prior, int64_t n, struct tn_rng *rng) {
     struct np_prior *np = (struct np_prior *)prior;
     int64_t shape[2] = {n, prior->latent};
-    struct tn_tensor *eps = tn_randn(TN_CPU, 2, shape, rng);
+    struct tn_tensor *eps = tn_randn(prior->device, 2, shape, rng);
     return nn_batchnorm_forward(np->bn, nn_sequential_forward(np->net, eps));
 }
 

@@ -12,11 +12,12 @@
  * Behaviours match PyTorch's defaults (../shared/reference/gwae-spec.md, sections 2, 3, 8):
  * weights stored in PyTorch's layouts, initialised as nn_init.h says (weight then bias, from
  * the rng passed to the constructor), parameter and buffer names as in PyTorch's state_dict.
- * Tensors are float32 on the CPU. This file holds no optimizer, loss or checkpoint code.
+ * Layers are built on the CPU; nn_module_to_device moves them, and their forwards and buffer
+ * updates then run on that device. This file holds no optimizer, loss or checkpoint code.
  *
  * Buffers (batch-norm running statistics, spectral-norm u and v) are updated in place
- * (tn_write_host, which bumps their version) and keep their identity, so references to them
- * (a checkpoint list, nn_module_find) stay valid. No graph holds a buffer itself: forwards
+ * (tn_copy_into on the buffer's device, which bumps their version) and keep their
+ * identity, so references to them (a checkpoint list, nn_module_find) stay valid. No graph holds a buffer itself: forwards
  * use a fresh copy, so a graph recorded before an update, or before a checkpoint load, can
  * still be differentiated after it.
  */

@@ -61,11 +61,7 @@ static void update_running(struct nn_batchnorm *bn, const char *name,
     struct tn_tensor *stat = ag_reshape(batch_stat, 1, &bn->num_features);
     struct tn_tensor *updated = ag_add(ag_mul_scalar(running, 1.0f - bn->momentum),
                                        ag_mul_scalar(stat, bn->momentum));
-    float *h = malloc((size_t)bn->num_features * sizeof(float));
-    TN_CHECK(h, "nn_batchnorm_forward", "out of host memory");
-    tn_to_host(updated, h);
-    tn_write_host(running, h);
-    free(h);
+    tn_copy_into(running, updated); /* on the buffer's device: no host round trip */
 }
 
 /* A copy of a running statistic shaped [1, C, 1...] for x's rank: the graph holds the copy,

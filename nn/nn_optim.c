@@ -1,8 +1,12 @@
 /* nn_optim.c - SGD, Adam and RMSprop updates of nn_optim.h, and their state.
  *
- * The updates are elementwise loops over host memory. A CPU tensor that is dense is updated
- * through tn_data() in place; any other tensor (strided, or on a device) is copied to the
- * host, updated and written back with tn_write_host. Each loop is written in float with the
+ * On the CPU the updates are elementwise loops over host memory: a dense tensor is updated
+ * through tn_data() in place, a strided one is copied to the host, updated and written back
+ * with tn_write_host. On a device, dense tensors (all that nn_module_to_device and
+ * nn_optim_to_device make) go to the backend's fused update (tn_update.h) with the same
+ * scalars and float operations, and never leave the device (a strided gradient is made dense
+ * on the device first); a strided parameter or state is staged through the host as on the
+ * CPU. Each loop is written in float with the
  * operations in PyTorch's order (for example addcmul is self + value * t1 * t2, evaluated
  * left to right) and with PyTorch's Python-side scalars (bias corrections) in double.
  * Results agree with PyTorch to float rounding, not bit for bit: PyTorch's vector kernels
@@ -14,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "tensor/tn_update.h"
 
 struct nn_optim_opts nn_optim_defaults(enum nn_optim_kind kind, double lr) {
     struct nn_optim_opts o = {.kind = kind, .lr = lr};
@@ -187,14 +193,41 @@ static void host_close(struct host *h, bool written) {
 
 /* ---- the updates; n elements, g the gradient, p the parameter ---- */
 
+/* The scalars of step `step` (counted from 0), shared with the fused device update
+ * (tn_update.h); Adam's bias corrections are computed in double, as PyTorch's Python side. */
+static struct tn_update update_of(const struct nn_optim_opts *o, int64_t step) {
+    struct tn_update u = {.neg_lr = (float)-o->lr, .momentum = (float)o->momentum,
+                          .eps = (float)o->eps, .first = step == 0};
+    switch (o->kind) {
+    case NN_OPTIM_SGD: u.kind = TN_UPDATE_SGD; break;
+    case NN_OPTIM_ADAM: {
+        double t = (double)(step + 1);
+        double bias1 = 1.0 - pow(o->beta1, t), bias2 = 1.0 - pow(o->beta2, t);
+        u.kind = TN_UPDATE_ADAM;
+        u.neg_lr = (float)-(o->lr / bias1);
+        u.bias2_sqrt = (float)sqrt(bias2);
+        u.w = (float)(1.0 - o->beta1);
+        u.small = fabsf(u.w) < 0.5f; /* PyTorch's lerp picks the form with the smaller error */
+        u.decay = (float)o->beta2;
+        u.rest = (float)(1.0 - o->beta2);
+        break;
+    }
+    case NN_OPTIM_RMSPROP:
+        u.kind = TN_UPDATE_RMSPROP;
+        u.decay = (float)o->alpha;
+        u.rest = (float)(1.0 - o->alpha);
+        break;
+    }
+    return u;
+}
+
 /* SGD: buf = g at the first step, else buf = momentum buf + g; p = p - lr buf. */
-static void sgd(const struct nn_optim_opts *o, int64_t step, int64_t n, const float *g, float *p,
-                float *buf) {
-    float neg_lr = (float)-o->lr, momentum = (float)o->momentum;
+static void sgd(const struct tn_update *u, int64_t n, const float *g, float *p, float *buf) {
+    float neg_lr = u->neg_lr, momentum = u->momentum;
     for (int64_t i = 0; i < n; i++) {
         float d = g[i];
         if (buf) {
-            buf[i] = step == 0 ? g[i] : buf[i] * momentum + g[i];
+            buf[i] = u->first ? g[i] : buf[i] * momentum + g[i];
             d = buf[i];
         }
         p[i] = p[i] + neg_lr * d;
@@ -203,13 +236,12 @@ static void sgd(const struct nn_optim_opts *o, int64_t step, int64_t n, const fl
 
 /* Adam at step t (counted from 1): m = lerp(m, g, 1 - beta1); v = beta2 v + (1 - beta2) g^2;
  * p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps). */
-static void adam(const struct nn_optim_opts *o, int64_t step, int64_t n, const float *g,
-                 float *p, float *m, float *v) {
-    double bias1 = 1.0 - pow(o->beta1, (double)step), bias2 = 1.0 - pow(o->beta2, (double)step);
-    float neg_step_size = (float)-(o->lr / bias1), bias2_sqrt = (float)sqrt(bias2);
-    float w = (float)(1.0 - o->beta1), eps = (float)o->eps;
-    float beta2 = (float)o->beta2, one_minus_beta2 = (float)(1.0 - o->beta2);
-    bool small = fabsf(w) < 0.5f; /* PyTorch's lerp picks the form with the smaller error */
+static void adam(const struct tn_update *u, int64_t n, const float *g, float *p, float *m,
+                 float *v) {
+    float neg_step_size = u->neg_lr, bias2_sqrt = u->bias2_sqrt;
+    float w = u->w, eps = u->eps;
+    float beta2 = u->decay, one_minus_beta2 = u->rest;
+    bool small = u->small;
     for (int64_t i = 0; i < n; i++) {
         m[i] = small ? m[i] + w * (g[i] - m[i]) : g[i] - (g[i] - m[i]) * (1.0f - w);
         v[i] = v[i] * beta2 + one_minus_beta2 * g[i] * g[i];
@@ -220,10 +252,10 @@ static void adam(const struct nn_optim_opts *o, int64_t step, int64_t n, const f
 
 /* RMSprop: v = alpha v + (1 - alpha) g^2; avg = sqrt(v) + eps; without momentum
  * p = p - lr g / avg, with it buf = momentum buf + g / avg and p = p - lr buf. */
-static void rmsprop(const struct nn_optim_opts *o, int64_t n, const float *g, float *p, float *v,
+static void rmsprop(const struct tn_update *u, int64_t n, const float *g, float *p, float *v,
                     float *buf) {
-    float alpha = (float)o->alpha, one_minus_alpha = (float)(1.0 - o->alpha);
-    float eps = (float)o->eps, neg_lr = (float)-o->lr, momentum = (float)o->momentum;
+    float alpha = u->decay, one_minus_alpha = u->rest;
+    float eps = u->eps, neg_lr = u->neg_lr, momentum = u->momentum;
     for (int64_t i = 0; i < n; i++) {
         v[i] = v[i] * alpha + one_minus_alpha * g[i] * g[i];
         float avg = sqrtf(v[i]) + eps;
@@ -234,6 +266,28 @@ static void rmsprop(const struct nn_optim_opts *o, int64_t n, const float *g, fl
             p[i] = p[i] + neg_lr * g[i] / avg;
         }
     }
+}
+
+/* True when the fused device update can run: the parameter and its state dense on a
+ * non-CPU device (the gradient is made dense there if it is not). */
+static bool fused_on_device(const struct nn_optim_param *q, int slots) {
+    if (q->param->storage->device.type == TN_DEVICE_CPU) return false;
+    bool dense = tn_is_contiguous(q->param);
+    for (int s = 0; s < slots; s++) dense = dense && tn_is_contiguous(q->state[s]);
+    return dense;
+}
+
+/* One fused step on the device; a strided gradient (a transposed matmul result) is first
+ * copied dense on the device rather than through the host. */
+static void fused_step(const struct tn_update *u, struct nn_optim_param *q, int slots) {
+    tn_scope_begin();
+    struct tn_tensor *grad = q->param->grad;
+    if (!tn_is_contiguous(grad)) {
+        struct tn_op_params none = {0};
+        grad = tn_op_run(TN_OP_CONTIGUOUS, 1, &grad, &none);
+    }
+    tn_update_apply(u, q->param, grad, slots ? q->state[0] : NULL, slots > 1 ? q->state[1] : NULL);
+    tn_scope_end();
 }
 
 static void step_param(struct nn_optim *o, struct nn_optim_param *q) {
@@ -248,15 +302,19 @@ static void step_param(struct nn_optim *o, struct nn_optim_param *q) {
     for (int s = 0; s < slots; s++)
         if (!q->state[s]) q->state[s] = state_like(q->param);
 
+    struct tn_update u = update_of(&o->opts, q->step);
+    if (fused_on_device(q, slots)) {
+        fused_step(&u, q, slots);
+        q->step++;
+        return;
+    }
     struct host g = host_open(grad), p = host_open(q->param), st[NN_OPTIM_MAX_SLOTS] = {{0}};
     for (int s = 0; s < slots; s++) st[s] = host_open(q->state[s]);
     int64_t n = q->param->numel;
     switch (o->opts.kind) {
-    case NN_OPTIM_SGD: sgd(&o->opts, q->step, n, g.x, p.x, slots ? st[0].x : NULL); break;
-    case NN_OPTIM_ADAM: adam(&o->opts, q->step + 1, n, g.x, p.x, st[0].x, st[1].x); break;
-    case NN_OPTIM_RMSPROP:
-        rmsprop(&o->opts, n, g.x, p.x, st[0].x, slots > 1 ? st[1].x : NULL);
-        break;
+    case NN_OPTIM_SGD: sgd(&u, n, g.x, p.x, slots ? st[0].x : NULL); break;
+    case NN_OPTIM_ADAM: adam(&u, n, g.x, p.x, st[0].x, st[1].x); break;
+    case NN_OPTIM_RMSPROP: rmsprop(&u, n, g.x, p.x, st[0].x, slots > 1 ? st[1].x : NULL); break;
     }
     q->step++;
     for (int s = 0; s < slots; s++) host_close(&st[s], true);

@@ -8,6 +8,8 @@
  * that used a parameter is then refused by the engine's version check instead of giving a
  * wrong gradient. The formulas and their order of float operations are those of PyTorch's
  * single-tensor (foreach=False) implementations; docs/checkpoints.md lists the state names.
+ * On a device the step is one fused kernel per parameter (tensor/tn_update.h) with the same
+ * float operations, so parameters and state never leave the device.
  * Not here: weight decay, Nesterov, dampening, centered RMSprop, amsgrad (GWAE uses none).
  */
 #ifndef NN_OPTIM_H

@@ -13,7 +13,6 @@
  * This file holds no layer forward: nn_linear.c and nn_conv.c call nn_spectral_weight.
  */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "nn_layers.h"
@@ -82,15 +81,6 @@ struct nn_module *nn_spectral_norm(struct nn_module *m, int n_power_iterations,
     return m;
 }
 
-/* Copies src's values into the buffer dst in place (its version is bumped). */
-static void store(struct tn_tensor *dst, const struct tn_tensor *src) {
-    float *h = malloc((size_t)src->numel * sizeof(float));
-    TN_CHECK(h, "nn_spectral_norm", "out of host memory");
-    tn_to_host(src, h);
-    tn_write_host(dst, h);
-    free(h);
-}
-
 /* sigma = u^T W_mat v as a 0-dim tensor, recorded when weight_orig wants gradients */
 static struct tn_tensor *sigma_of(struct tn_tensor *weight_orig, struct tn_tensor *u,
                                   struct tn_tensor *v) {
@@ -115,8 +105,8 @@ struct tn_tensor *nn_spectral_weight(struct nn_module *m, const struct nn_spectr
             v = normalize(ag_reshape(ag_matmul(ag_reshape(u, 2, row_u), w_mat), 1, &k), sn->eps);
             u = normalize(ag_reshape(ag_matmul(w_mat, ag_reshape(v, 2, col_v)), 1, &out), sn->eps);
         }
-        store(u_buf, u);
-        store(v_buf, v);
+        tn_copy_into(u_buf, u); /* in place, on the buffers' device */
+        tn_copy_into(v_buf, v);
     } else {
         struct tn_op_params none = {0};
         u = tn_op_run(TN_OP_CONTIGUOUS, 1, &u_buf, &none);

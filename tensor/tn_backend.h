@@ -10,6 +10,7 @@
 #define TN_BACKEND_H
 
 #include "tn_op.h"
+#include "tn_update.h"
 
 struct tn_kernel_args {
     enum tn_op op; /* lets one kernel serve a family of ops */
@@ -29,6 +30,11 @@ struct tn_backend {
     void (*copy_to_host)(int index, void *dst, const void *src, size_t bytes);
     /* n floats of dst set to value */
     void (*fill)(int index, float *dst, float value, int64_t n);
+    /* src's elements into dst's, same shape, any strides, both on this device */
+    void (*copy)(struct tn_tensor *dst, const struct tn_tensor *src);
+    /* a fused optimizer step over n dense elements (tn_update.h); NULL on the CPU */
+    void (*update)(int index, const struct tn_update *u, int64_t n, float *p, const float *g,
+                   float *s0, float *s1);
     tn_kernel_fn kernels[TN_OP_COUNT];
 };
 

@@ -1,7 +1,8 @@
-/* tn_tensor.c - tensor handles, storages, scopes and host transfers.
+/* tn_tensor.c - tensor handles, storages, scopes, host transfers and copies between
+ * tensors and devices.
  *
- * Holds no math: the only computation here is a dense copy (through the CONTIGUOUS kernel)
- * when a strided tensor is read to or written from the host.
+ * Holds no math: the only computation here is copying, through the backend's copy or the
+ * CONTIGUOUS kernel on the tensor's own device, and through the host only between devices.
  */
 #include "tn_tensor.h"
 
@@ -229,15 +230,11 @@ struct tn_tensor *tn_view(const struct tn_tensor *t, int ndim, const int64_t *sh
 enum tn_status tn_move_to_device(struct tn_tensor *t, struct tn_device device) {
     TN_CHECK(t->grad_fn == NULL, "tn_move_to_device", "only leaf tensors move in place");
     if (tn_device_equal(t->storage->device, device) && tn_is_contiguous(t)) return TN_OK;
-    float *host = malloc((size_t)(t->numel ? t->numel : 1) * sizeof(float));
-    if (!host) return tn_error(TN_ERR_OOM, "out of host memory moving a tensor");
-    tn_to_host(t, host);
     tn_scope_begin();
     struct tn_tensor *moved;
     enum tn_status st = tn_try_empty(device, t->ndim, t->shape, &moved);
     if (st == TN_OK) {
-        tn_backend_of(device.type)->copy_from_host(device.index, tn_data(moved), host,
-                                                   (size_t)t->numel * sizeof(float));
+        tn_copy_into(moved, t);
         struct tn_storage *old = t->storage;
         t->storage = moved->storage;
         t->storage->refcount++;
@@ -247,7 +244,6 @@ enum tn_status tn_move_to_device(struct tn_tensor *t, struct tn_device device) {
         storage_release(old);
     }
     tn_scope_end();
-    free(host);
     return st;
 }
 
@@ -287,10 +283,13 @@ void tn_write_host(struct tn_tensor *t, const float *values) {
     size_t bytes = (size_t)t->numel * sizeof(float);
     if (tn_is_contiguous(t)) {
         b->copy_from_host(t->storage->device.index, tn_data(t), values, bytes);
+    } else if (t->storage->device.type != TN_DEVICE_CPU) {
+        /* A strided device tensor: a dense copy on the device, then the backend's copy. */
+        tn_scope_begin();
+        b->copy(t, tn_from_host(t->storage->device, t->ndim, t->shape, values));
+        tn_scope_end();
     } else {
         /* A strided CPU tensor is written element by element, in row-major order. */
-        TN_CHECK(t->storage->device.type == TN_DEVICE_CPU, "tn_write_host",
-                 "writing a strided device tensor from the host is not supported");
         int64_t idx[TN_MAX_DIMS] = {0};
         float *base = tn_data(t);
         for (int64_t i = 0; i < t->numel; i++) {
@@ -304,4 +303,31 @@ void tn_write_host(struct tn_tensor *t, const float *values) {
         }
     }
     tn_bump_version(t);
+}
+
+void tn_copy_into(struct tn_tensor *dst, const struct tn_tensor *src) {
+    char a[96], b[96];
+    TN_CHECK(tn_same_shape(dst, src), "tn_copy_into", "shapes %s and %s differ",
+             tn_shape_str(dst->ndim, dst->shape, a, sizeof a),
+             tn_shape_str(src->ndim, src->shape, b, sizeof b));
+    if (dst->numel == 0) return;
+    struct tn_device to = dst->storage->device;
+    if (tn_device_equal(to, src->storage->device)) {
+        tn_backend_of(to.type)->copy(dst, src);
+        tn_bump_version(dst);
+        return;
+    }
+    /* across devices, through a host buffer; tn_write_host bumps the version */
+    float *host = malloc((size_t)src->numel * sizeof(float));
+    TN_CHECK(host, "tn_copy_into", "out of host memory");
+    tn_to_host(src, host);
+    tn_write_host(dst, host);
+    free(host);
+}
+
+struct tn_tensor *tn_to_device(struct tn_tensor *t, struct tn_device device) {
+    if (tn_device_equal(t->storage->device, device)) return t;
+    struct tn_tensor *out = tn_empty(device, t->ndim, t->shape);
+    tn_copy_into(out, t);
+    return out;
 }

@@ -105,6 +105,14 @@ float tn_item(const struct tn_tensor *t);
 /* Writes host values into t (contiguous or not) and bumps its storage version. */
 void tn_write_host(struct tn_tensor *t, const float *values);
 
+/* Copies src's elements into dst in place (same shape; any strides; any two devices, through
+ * the host when they differ) and bumps dst's version. Not recorded by autograd. */
+void tn_copy_into(struct tn_tensor *dst, const struct tn_tensor *src);
+
+/* t itself when it already lives on device, else a dense copy of it there (in the current
+ * scope). Not recorded by autograd: for data and constants, not for values that need gradients. */
+struct tn_tensor *tn_to_device(struct tn_tensor *t, struct tn_device device);
+
 /* Moves a leaf tensor's elements to device in place: the handle stays the same (so every
  * pointer to it stays valid), its storage is replaced by a dense copy on the new device.
  * Refused for a tensor with a grad_fn. TN_ERR_OOM if the device has no room. */

@@ -6,7 +6,8 @@
  * leaves every file already in the run directory byte for byte as it was; a tiny training run
  * writes every promised file and eval, sample, reconstruct and encode work on it; a resumed
  * run continues exactly where a straight run would be; a non-finite loss stops the run and
- * keeps a loadable checkpoint; bench --json prints its fields.
+ * keeps a loadable checkpoint; bench --json prints its fields; --device cuda is refused in
+ * one line without a usable GPU, and trains and benchmarks on one (skipped without).
  *
  * The binary is found next to this test's executable (both are built into the build folder).
  * Runs use the generated shapes dataset at 32x32 with a width-0.125 network, so each trains
@@ -26,6 +27,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
+
+#include "tensor/tn_cuda.h"
 
 #define TINY "--dataset shapes --shapes-count 160 --image-size 32 --width 0.125 --batch 8 --limit 64"
 
@@ -268,7 +271,8 @@ Test(cli, bad_data_options_and_values_leave_the_run_directory_alone) {
     assert_refused(run("train --out %s --latent 0", run_dir), 2, "--latent: 0 is out of range",
                    "latent 0");
     assert_refused(run("train --out %s --batch 99999999999", run_dir), 2, "out of range", "huge batch");
-    assert_refused(run("train --out %s --device cuda", run_dir), 2, "no CUDA", "cuda");
+    if (!tn_cuda_available())
+        assert_refused(run("train --out %s --device cuda", run_dir), 2, "no CUDA device", "cuda");
     assert_unchanged(run_dir, &before, "bad values");
     snap_free(&before);
 }
@@ -442,8 +446,34 @@ Test(cli, bench_json_prints_one_object_per_configuration) {
     cr_assert_eq(run("bench --config small --iters 1 --json --threads 1"), 0, "%s", err_text);
     const char *fields[] = {"\"config\": \"small\"", "\"image_size\": 32", "\"batch\": 64",
                             "\"latent\": 16", "\"prior\": \"np\"", "\"threads\": 1",
+                            "\"device\": \"cpu\"",
                             "\"ms_per_iter_median\": ", "\"ms_main_step\": ", "\"ms_critic_steps\": "};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         cr_assert(strstr(out_text, fields[i]), "bench --json lacks %s: %s", fields[i], out_text);
     cr_assert_eq(strchr(out_text, '\n'), out_text + strlen(out_text) - 1, "one line expected: %s", out_text);
+}
+
+/* ---- --device cuda ---- */
+
+/* Without a usable GPU (a CPU-only build, or no device at run time) both commands refuse
+ * --device cuda with one line that says so, before any work. */
+Test(cli, device_cuda_without_a_gpu_is_refused_in_one_line) {
+    if (tn_cuda_available()) cr_skip_test("a CUDA device is present: nothing to refuse");
+    assert_refused(run("bench --device cuda --iters 1"), 2, "--device cuda: no CUDA device",
+                   "bench on cuda");
+    assert_refused(run("train " TINY " --steps 1 --device cuda --out %s", at("gpu-run")), 2,
+                   "--device cuda: no CUDA device", "train on cuda");
+    struct stat st;
+    cr_assert_neq(stat(at("gpu-run"), &st), 0, "a refused run left a directory behind");
+}
+
+/* With a GPU: a short training run and the benchmark run on it. */
+Test(cli, train_and_bench_run_on_cuda) {
+    if (!tn_cuda_available()) cr_skip_test("no CUDA device: %s", tn_cuda_unavailable_reason());
+    cr_assert_eq(run("train " TINY " --steps 2 --device cuda --out %s", at("gpu-run")), 0, "%s",
+                 err_text);
+    cr_assert_eq(run("bench --config small --iters 1 --json --threads 1 --device cuda"), 0, "%s",
+                 err_text);
+    cr_assert(strstr(out_text, "\"device\": \"cuda\""), "bench --json lacks the device: %s",
+              out_text);
 }

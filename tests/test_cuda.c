@@ -4,9 +4,9 @@
  * a CPU kernel), tn_backend_of reaches it, availability and options are consistent. These
  * read the table without starting CUDA. With a GPU: every case of the op table
  * (tests/helpers/cases_*.c) runs on the CPU and on the device from identical host-made inputs
- * (strided layouts kept) and the forward values and first-order gradients must agree by
- * normalised error; plus host copies, fill, TF32 on and off, OOM reporting and the bad-index
- * abort. Those skip themselves, saying why, when no device can be used, as on a build
+ * (strided layouts kept) and the forward values, first-order gradients and second-order
+ * gradients (of <grad, v> for a random v) must agree by normalised error; plus host copies,
+ * fill, TF32 on and off, OOM reporting and the bad-index abort. Those skip themselves, saying why, when no device can be used, as on a build
  * machine. In a build without the backend (GWAE_CUDA=OFF) every test skips.
  */
 #define _POSIX_C_SOURCE 200809L /* fork, waitpid */
@@ -32,28 +32,8 @@
 
 #define GPU TN_CUDA(0)
 
-/* ---- fixture: the leak check of test_support.c over the CPU and the device ---- */
-
-static struct tn_mem_stats cpu_base, gpu_base;
-
-static void device_leak_begin(void) {
-    cpu_base = tn_mem_stats(TN_CPU);
-    gpu_base = tn_mem_stats(GPU);
-    tn_scope_begin();
-}
-
-static void device_leak_end(void) {
-    tn_scope_end();
-    struct tn_mem_stats cpu = tn_mem_stats(TN_CPU), gpu = tn_mem_stats(GPU);
-    cr_assert_eq(cpu.live_tensors, cpu_base.live_tensors, "leak: %lld tensors alive, %lld before",
-                 (long long)cpu.live_tensors, (long long)cpu_base.live_tensors);
-    cr_assert_eq(cpu.bytes_in_use, cpu_base.bytes_in_use, "leak: %lld host bytes, %lld before",
-                 (long long)cpu.bytes_in_use, (long long)cpu_base.bytes_in_use);
-    cr_assert_eq(gpu.bytes_in_use, gpu_base.bytes_in_use, "leak: %lld device bytes, %lld before",
-                 (long long)gpu.bytes_in_use, (long long)gpu_base.bytes_in_use);
-}
-
-TestSuite(cuda, .init = device_leak_begin, .fini = device_leak_end);
+/* the leak check of test_support.c covers the CPU and device 0 */
+LEAK_CHECKED_SUITE(cuda);
 
 /* ---- helpers ---- */
 
@@ -270,6 +250,59 @@ ParameterizedTest(int *index, cuda, gradient_matches_cpu) {
     }
 }
 
+ParameterizedTestParameters(cuda, second_order_matches_cpu) {
+    size_t n;
+    int *cases = case_params(&n);
+    return cr_make_param_array(int, cases, n, free_params);
+}
+
+/* Random host values shaped like t, on device. */
+static struct tn_tensor *random_like(struct tn_rng *rng, const struct tn_tensor *t,
+                                     struct tn_device device) {
+    float *h = malloc((size_t)(t->numel ? t->numel : 1) * sizeof(float));
+    cr_assert(h);
+    tn_rng_normal_host(rng, h, t->numel);
+    struct tn_tensor *out = tn_from_host(device, t->ndim, t->shape, h);
+    free(h);
+    return out;
+}
+
+/* Second order: g = d<f(x), w>/dx recorded (AG_CREATE_GRAPH), then d(sum_k <g_k, v_k>)/dx,
+ * with the same random w and v on both devices. */
+ParameterizedTest(int *index, cuda, second_order_matches_cpu) {
+    NEED_GPU();
+    const struct op_case *c = case_at(index);
+    if (!(c->checks & CHECK_GRADGRAD)) cr_skip_test("%s: no second-order check", c->name);
+    tn_cuda_set_deterministic(true);
+    struct tn_rng rng = tn_rng_new(17);
+    struct tn_tensor *in[4], *dev[4], *wrt[2][4], *g[2][4], *h[2][4], *v[2][4];
+    op_case_inputs(c, &rng, in);
+    int n_wrt = 0;
+    for (int i = 0; i < c->n_inputs; i++) {
+        dev[i] = to_device(in[i], c->in[i].kind == IN_TRANSPOSED);
+        if (c->in[i].grad) {
+            wrt[0][n_wrt] = in[i];
+            wrt[1][n_wrt++] = dev[i];
+        }
+    }
+    struct tn_tensor *out[2] = {c->apply(in, NULL), c->apply(dev, NULL)};
+    struct tn_rng draws = tn_rng_new(19);
+    struct tn_tensor *w_cpu = random_like(&draws, out[0], TN_CPU);
+    struct tn_tensor *w[2] = {w_cpu, to_device(w_cpu, false)};
+    for (int k = 0; k < n_wrt; k++) {
+        v[0][k] = random_like(&draws, wrt[0][k], TN_CPU);
+        v[1][k] = to_device(v[0][k], false);
+    }
+    for (int d = 0; d < 2; d++) {
+        ag_grad(1, &out[d], &w[d], n_wrt, wrt[d], g[d], AG_CREATE_GRAPH);
+        ag_grad(n_wrt, g[d], v[d], n_wrt, wrt[d], h[d], 0);
+    }
+    for (int k = 0; k < n_wrt; k++) {
+        cr_assert(on_gpu(h[1][k]), "%s: second-order gradient %d is not on the device", c->name, k);
+        assert_close_normalised(h[0][k], h[1][k], 1e-4, c->name);
+    }
+}
+
 /* ---- on a device: memory, copies, options, errors ---- */
 
 Test(cuda, host_copies_fill_and_strided_reads) {
@@ -288,6 +321,28 @@ Test(cuda, host_copies_fill_and_strided_reads) {
     tn_write_host(t, w);
     tn_to_host(t, back);
     cr_assert_arr_eq(back, w, sizeof w);
+}
+
+/* tn_write_host into a strided device view, tn_copy_into between devices and on the device,
+ * and tn_to_device, each checked through a host read */
+Test(cuda, strided_writes_and_copies_between_devices) {
+    NEED_GPU();
+    float v[6] = {1, 2, 3, 4, 5, 6}, back[6];
+    int64_t shape[2] = {2, 3}, tshape[2] = {3, 2}, tstrides[2] = {1, 3};
+    struct tn_tensor *t = tn_zeros(GPU, 2, shape);
+    tn_write_host(tn_view(t, 2, tshape, tstrides, 0), v); /* the transpose of t gets v */
+    tn_to_host(t, back);
+    float want[6] = {1, 3, 5, 2, 4, 6};
+    cr_assert_arr_eq(back, want, sizeof want);
+    struct tn_tensor *cpu = tn_zeros(TN_CPU, 2, shape);
+    tn_copy_into(cpu, t); /* device to host */
+    tn_to_host(cpu, back);
+    cr_assert_arr_eq(back, want, sizeof want);
+    struct tn_tensor *d = tn_to_device(make_tensor(2, shape, v), GPU);
+    cr_assert(on_gpu(d));
+    tn_copy_into(t, d); /* on the device */
+    tn_to_host(t, back);
+    cr_assert_arr_eq(back, v, sizeof v);
 }
 
 Test(cuda, matmul_tf32_is_opt_in) {

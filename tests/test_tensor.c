@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "helpers/test_support.h"
+#include "tensor/tn_update.h"
 
 LEAK_CHECKED_SUITE(tensor);
 
@@ -553,4 +554,37 @@ Test(tensor, move_to_device_keeps_the_handle_and_the_values) {
     float expected[6] = {1, 4, 2, 5, 3, 6};
     assert_close(t, expected, 0, 0);
     tn_release(t);
+}
+
+/* tn_copy_into writes through a strided destination view in place (the storage stays, its
+ * version is bumped) from a strided source, on one device */
+Test(tensor, copy_into_writes_a_strided_view_in_place) {
+    float v[6] = {1, 2, 3, 4, 5, 6}, zero[6] = {0};
+    int64_t shape[2] = {2, 3}, tshape[2] = {3, 2};
+    struct tn_tensor *src = ag_transpose(make_tensor(2, shape, v), 0, 1); /* [3, 2] strided */
+    struct tn_tensor *base = make_tensor(2, shape, zero);
+    struct tn_tensor *dst = ag_transpose(base, 0, 1);                     /* [3, 2] strided */
+    struct tn_storage *storage = base->storage;
+    uint64_t version = storage->version;
+    tn_copy_into(dst, src);
+    cr_assert_eq(base->storage, storage, "the copy made a new storage");
+    cr_assert_gt(storage->version, version);
+    assert_close(base, v, 0, 0); /* both transposed: base holds src's own layout */
+    assert_shape(dst, 2, tshape);
+}
+
+/* tn_to_device returns the tensor itself when it is already on the device */
+Test(tensor, to_device_on_the_same_device_is_the_same_tensor) {
+    int64_t shape[1] = {3};
+    struct tn_tensor *t = make_tensor(1, shape, (float[]){1, 2, 3});
+    cr_assert_eq(tn_to_device(t, TN_CPU), t);
+}
+
+/* the CPU backend has no fused update: nn_optim runs its own loops on CPU tensors, and a
+ * direct call says so instead of computing something */
+Test(tensor, fused_update_on_the_cpu_aborts, .signal = SIGABRT) {
+    int64_t shape[1] = {2};
+    struct tn_tensor *p = tn_zeros(TN_CPU, 1, shape), *g = tn_zeros(TN_CPU, 1, shape);
+    struct tn_update u = {.kind = TN_UPDATE_SGD, .neg_lr = -0.1f};
+    tn_update_apply(&u, p, g, NULL, NULL);
 }

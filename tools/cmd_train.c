@@ -241,7 +241,8 @@ static bool train_batch(struct trainer *tr, int64_t b) {
     int64_t first = b * bs, k = n_train - first < bs ? n_train - first : bs;
     struct gw_losses t = {0};
     tn_scope_begin();
-    struct tn_tensor *x = gw_dataset_batch(&tr->data.train, tr->perm + first, k);
+    struct tn_tensor *x = tn_to_device(gw_dataset_batch(&tr->data.train, tr->perm + first, k),
+                                       gw_model_device(tr->model));
     double t0 = tool_now();
     gw_train_step(tr->model, x, &tr->st.rng, &t);
     double step_time = tool_now() - t0;

@@ -22,14 +22,15 @@ static void train_mode(struct gw_model *m, bool grad) {
     nn_module_train(&m->base, true);
 }
 
-/* images [first, first + n) of d as a batch (in the current scope) */
-static struct tn_tensor *batch_at(const struct gw_dataset *d, int64_t first, int64_t n) {
+/* images [first, first + n) of d as a batch on m's device (in the current scope) */
+static struct tn_tensor *batch_at(const struct gw_model *m, const struct gw_dataset *d,
+                                  int64_t first, int64_t n) {
     int64_t *idx = malloc((size_t)n * sizeof *idx);
     TN_CHECK(idx, "evaluate", "out of host memory");
     for (int64_t i = 0; i < n; i++) idx[i] = first + i;
     struct tn_tensor *x = gw_dataset_batch(d, idx, n);
     free(idx);
-    return x;
+    return tn_to_device(x, gw_model_device(m));
 }
 
 static int64_t count_of(const struct gw_dataset *d, int64_t n) {
@@ -46,7 +47,7 @@ int64_t eval_losses(struct gw_model *m, const struct gw_dataset *d, int64_t n, s
         if (k < 2) break;
         struct gw_losses t = {0};
         tn_scope_begin();
-        gw_eval_step(m, batch_at(d, first, k), rng, &t);
+        gw_eval_step(m, batch_at(m, d, first, k), rng, &t);
         tn_scope_end();
         double w = (double)k;
         mean->loss += w * t.loss;
@@ -102,7 +103,7 @@ int64_t eval_psnr(struct gw_model *m, const struct gw_dataset *d, int64_t n, str
     for (int64_t first = 0; first < n; first += b) {
         int64_t k = n - first < b ? n - first : b;
         tn_scope_begin();
-        struct tn_tensor *xb = batch_at(d, first, k), *mu, *logvar;
+        struct tn_tensor *xb = batch_at(m, d, first, k), *mu, *logvar;
         gw_encode(m, xb, &mu, &logvar);
         tn_to_host(xb, x);
         tn_to_host(gw_decode(m, gw_reparameterize(mu, logvar, rng)), y);
@@ -132,7 +133,7 @@ int64_t eval_encode(struct gw_model *m, const struct gw_dataset *d, int64_t n, f
         int64_t k = n - first < b ? n - first : b;
         tn_scope_begin();
         struct tn_tensor *mu, *logvar;
-        gw_encode(m, batch_at(d, first, k), &mu, &logvar);
+        gw_encode(m, batch_at(m, d, first, k), &mu, &logvar);
         tn_to_host(mu, *out + first * l);
         tn_scope_end();
     }
@@ -156,7 +157,7 @@ enum tn_status eval_reconstructions_png(struct gw_model *m, const struct gw_data
     n = (int)count_of(d, n);
     bool grad = eval_mode(m);
     tn_scope_begin();
-    struct tn_tensor *x = batch_at(d, 0, n), *mu, *logvar;
+    struct tn_tensor *x = batch_at(m, d, 0, n), *mu, *logvar;
     gw_encode(m, x, &mu, &logvar);
     struct tn_tensor *rows[2] = {x, gw_decode(m, mu)};
     enum tn_status status = gw_png_write_grid(path, ag_concat(2, rows, 0), n, 2);

@@ -90,6 +90,12 @@ int session_build_model(const char *cmd, const struct tool_settings *s, struct t
                         struct gw_model **out) {
     if (gw_model_new(&s->cfg, rng, out) != TN_OK)
         return tool_fail(cmd, TOOL_EXIT_FAIL, "%s", tn_last_error());
+    char err[512];
+    if (!settings_place_model(s->device, *out, err, sizeof err)) {
+        gw_model_free(*out);
+        *out = NULL;
+        return tool_fail(cmd, TOOL_EXIT_FAIL, "%s", err);
+    }
     return 0;
 }
 

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "tensor/tn_cuda.h"
 
 #define F(field) offsetof(struct tool_settings, field), sizeof(((struct tool_settings *)0)->field)
 
@@ -91,7 +92,7 @@ static const struct opt_spec train_specs[] = {
     {"resume", OPT_STRING, F(resume), 1, 0, NULL, OPT_LOCAL, "Run directory", "DIR",
      "continue the run in DIR from its checkpoint_last"},
     {"device", OPT_STRING, F(device), 1, 0, devices, OPT_LOCAL, "Runtime", "NAME",
-     "cpu (cuda needs a CUDA build)"},
+     "cpu, or cuda (GPU 0; needs a CUDA build and a device)"},
     {"threads", OPT_INT, F(threads), 0, 1024, NULL, OPT_LOCAL, "Runtime", "N",
      "OpenMP threads (0: OMP_NUM_THREADS or all cores)"},
 };
@@ -127,11 +128,35 @@ void settings_defaults(struct tool_settings *s) {
     snprintf(s->device, sizeof s->device, "cpu");
 }
 
-bool settings_check(const struct tool_settings *s, char *err, size_t size) {
-    if (strcmp(s->device, "cpu") != 0) {
-        snprintf(err, size, "--device %s: this build has no CUDA backend (use --device cpu)", s->device);
+bool settings_device(const char *name, struct tn_device *out, char *err, size_t size) {
+    *out = TN_CPU;
+    if (strcmp(name, "cpu") == 0) return true;
+    if (strcmp(name, "cuda") != 0) {
+        snprintf(err, size, "--device %s: unknown device (cpu or cuda)", name);
         return false;
     }
+    if (!tn_cuda_available()) {
+        snprintf(err, size, "--device cuda: no CUDA device: %s", tn_cuda_unavailable_reason());
+        return false;
+    }
+    *out = TN_CUDA(0);
+    return true;
+}
+
+bool settings_place_model(const char *name, struct gw_model *m, char *err, size_t size) {
+    struct tn_device device;
+    if (!settings_device(name, &device, err, size)) return false;
+    if (device.type == TN_DEVICE_CPU) return true; /* built there: nothing to move */
+    if (gw_model_to_device(m, device) != TN_OK) {
+        snprintf(err, size, "--device %s: %s", name, tn_last_error());
+        return false;
+    }
+    return true;
+}
+
+bool settings_check(const struct tool_settings *s, char *err, size_t size) {
+    struct tn_device device;
+    if (!settings_device(s->device, &device, err, size)) return false;
     bool known = false;
     char names[256] = "";
     for (const struct gw_prior_entry *e = gw_priors; e->name; e++) {

@@ -30,7 +30,7 @@ struct tool_settings {
     int log_every;             /* steps between log.jsonl lines and plain progress lines */
     int64_t checkpoint_every;  /* steps between checkpoint_last saves besides epoch ends (0: none) */
     int64_t eval_limit;        /* test images for the end-of-training metrics (0: all) */
-    char device[16];           /* cpu (cuda is refused: this build has no CUDA backend) */
+    char device[16];           /* cpu, or cuda (device 0) when one can be used */
     int threads;               /* OpenMP threads (0: the OpenMP default) */
     char out[TOOL_PATH_MAX];   /* train: the new run directory */
     char resume[TOOL_PATH_MAX];/* train: the run directory to continue */
@@ -45,6 +45,15 @@ const struct opt_table *settings_train_table(void);
 /* Checks what the tables cannot: the prior is known, the device exists, the model's settings
  * pass gw_config_check. false with the one-line reason in err. */
 bool settings_check(const struct tool_settings *s, char *err, size_t size);
+
+/* The device --device NAME names: "cpu", or "cuda" (CUDA device 0). false with a one-line
+ * reason in err ("--device cuda: no CUDA device: ...") when the build has no CUDA backend or
+ * no device can be used at run time. */
+bool settings_device(const char *name, struct tn_device *out, char *err, size_t size);
+
+/* Moves a freshly built model to the device --device NAME names (nothing for "cpu");
+ * false with the one-line reason in err. */
+bool settings_place_model(const char *name, struct gw_model *m, char *err, size_t size);
 
 /* Applies --threads (when set) and returns the thread count in use. */
 int settings_apply_threads(const struct tool_settings *s);

@@ -22,6 +22,7 @@ static const struct tn_backend cpu_backend = {
     .copy_from_host = cpu_copy,
     .copy_to_host = cpu_copy,
     .fill = cpu_fill,
+    .copy = cpu_copy_strided,
     .kernels =
         {
             [TN_OP_ADD] = cpu_kernel_binary,

@@ -8,23 +8,14 @@
 #include <cblas.h>
 
 #include "cpu_internal.h"
+#include "../tn_plan.h"
 
-/* How sgemm should read the last two dims of t: transposed or not, and the leading dim.
- * Returns false when neither dim has stride 1 (the caller then copies). */
+/* How sgemm should read the last two dims of t (tn_gemm_layout as a CBLAS_TRANSPOSE). */
 static bool gemm_layout(const struct tn_tensor *t, CBLAS_TRANSPOSE *trans, int64_t *ld) {
-    int64_t rows = t->shape[t->ndim - 2], cols = t->shape[t->ndim - 1];
-    int64_t rs = t->strides[t->ndim - 2], cs = t->strides[t->ndim - 1];
-    if (cs == 1 || cols == 1) {
-        *trans = CblasNoTrans;
-        *ld = rows == 1 ? (cols > 1 ? cols : 1) : rs;
-        return *ld >= cols;
-    }
-    if (rs == 1 || rows == 1) {
-        *trans = CblasTrans;
-        *ld = cols == 1 ? (rows > 1 ? rows : 1) : cs;
-        return *ld >= rows;
-    }
-    return false;
+    bool transposed = false;
+    bool ok = tn_gemm_layout(t, &transposed, ld);
+    *trans = transposed ? CblasTrans : CblasNoTrans;
+    return ok;
 }
 
 static struct tn_tensor *dense_if_needed(struct tn_tensor *t, CBLAS_TRANSPOSE *trans,
@@ -34,19 +25,6 @@ static struct tn_tensor *dense_if_needed(struct tn_tensor *t, CBLAS_TRANSPOSE *t
     struct tn_tensor *dense = tn_op_run(TN_OP_CONTIGUOUS, 1, &t, &none);
     gemm_layout(dense, trans, ld);
     return dense;
-}
-
-/* Offset of batch entry `b` of t, with t's batch dims right-aligned to the output's. */
-static int64_t batch_offset(const struct tn_tensor *t, const struct tn_tensor *out, int64_t b) {
-    int out_batch = out->ndim - 2, t_batch = t->ndim - 2;
-    int64_t off = 0;
-    for (int d = out_batch - 1; d >= 0; d--) {
-        int64_t idx = b % out->shape[d];
-        b /= out->shape[d];
-        int dt = d - (out_batch - t_batch);
-        if (dt >= 0 && t->shape[dt] != 1) off += idx * t->strides[dt];
-    }
-    return off;
 }
 
 void cpu_kernel_matmul(const struct tn_kernel_args *args) {
@@ -68,8 +46,9 @@ void cpu_kernel_matmul(const struct tn_kernel_args *args) {
     } else {
         CPU_PARALLEL_FOR(batches * m * n * k >= 65536, i, batches,
             cblas_sgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0f,
-                        pa + batch_offset(a, out, i), (int)lda, pb + batch_offset(b, out, i),
-                        (int)ldb, 0.0f, po + i * m * n, (int)n););
+                        pa + tn_gemm_batch_offset(a, out, i), (int)lda,
+                        pb + tn_gemm_batch_offset(b, out, i), (int)ldb, 0.0f, po + i * m * n,
+                        (int)n););
     }
     tn_scope_end();
 }

@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "cpu_internal.h"
+#include "../tn_plan.h"
 
 #define SUM_BLOCK 256
 
@@ -25,44 +26,8 @@ static double dense_sum(const float *p, int64_t n) {
     return acc;
 }
 
-/* The kept and reduced dims of x, reduced dims merged where their strides allow. */
-struct reduce_plan {
-    int n_kept, n_red;
-    int64_t kept_shape[TN_MAX_DIMS], kept_stride[TN_MAX_DIMS];
-    int64_t red_shape[TN_MAX_DIMS], red_stride[TN_MAX_DIMS];
-    int64_t red_count;
-};
-
-static void plan_init(struct reduce_plan *pl, const struct tn_tensor *x, uint32_t axes) {
-    pl->n_kept = pl->n_red = 0;
-    pl->red_count = 1;
-    for (int d = 0; d < x->ndim; d++) {
-        if ((axes >> d) & 1) {
-            pl->red_count *= x->shape[d];
-            if (x->shape[d] == 1) continue;
-            int k = pl->n_red;
-            if (k > 0 && pl->red_stride[k - 1] == x->strides[d] * x->shape[d]) {
-                pl->red_shape[k - 1] *= x->shape[d];
-                pl->red_stride[k - 1] = x->strides[d];
-            } else {
-                pl->red_shape[k] = x->shape[d];
-                pl->red_stride[k] = x->strides[d];
-                pl->n_red++;
-            }
-        } else {
-            pl->kept_shape[pl->n_kept] = x->shape[d];
-            pl->kept_stride[pl->n_kept++] = x->strides[d];
-        }
-    }
-    if (pl->n_red == 0) { /* reducing size-1 dims only: one element per output */
-        pl->red_shape[0] = 1;
-        pl->red_stride[0] = 0;
-        pl->n_red = 1;
-    }
-}
-
 /* Offset in x of the first element of output o (outputs in row-major kept order). */
-static int64_t kept_offset(const struct reduce_plan *pl, int64_t o) {
+static int64_t kept_offset(const struct tn_reduce_plan *pl, int64_t o) {
     int64_t off = 0;
     for (int d = pl->n_kept - 1; d >= 0; d--) {
         off += (o % pl->kept_shape[d]) * pl->kept_stride[d];
@@ -71,7 +36,7 @@ static int64_t kept_offset(const struct reduce_plan *pl, int64_t o) {
     return off;
 }
 
-static double block_sum(const struct reduce_plan *pl, const float *x) {
+static double block_sum(const struct tn_reduce_plan *pl, const float *x) {
     int last = pl->n_red - 1;
     int64_t outer = 1, len = pl->red_shape[last], st = pl->red_stride[last];
     for (int d = 0; d < last; d++) outer *= pl->red_shape[d];
@@ -93,7 +58,7 @@ static double block_sum(const struct reduce_plan *pl, const float *x) {
     return total;
 }
 
-static float block_max(const struct reduce_plan *pl, const float *x) {
+static float block_max(const struct tn_reduce_plan *pl, const float *x) {
     int last = pl->n_red - 1;
     int64_t outer = 1, len = pl->red_shape[last], st = pl->red_stride[last];
     for (int d = 0; d < last; d++) outer *= pl->red_shape[d];
@@ -115,8 +80,8 @@ static float block_max(const struct reduce_plan *pl, const float *x) {
 
 void cpu_kernel_reduce(const struct tn_kernel_args *args) {
     const struct tn_tensor *x = args->in[0];
-    struct reduce_plan pl;
-    plan_init(&pl, x, args->params->axes);
+    struct tn_reduce_plan pl;
+    tn_reduce_plan_init(&pl, x, args->params->axes);
     float *out = tn_data(args->out);
     const float *base = tn_data(x);
     int64_t n_out = args->out->numel;
@@ -130,8 +95,8 @@ void cpu_kernel_reduce(const struct tn_kernel_args *args) {
 void cpu_kernel_argmax(const struct tn_kernel_args *args) {
     const struct tn_tensor *x = args->in[0];
     int axis = args->params->axis;
-    struct reduce_plan pl;
-    plan_init(&pl, x, 1u << axis);
+    struct tn_reduce_plan pl;
+    tn_reduce_plan_init(&pl, x, 1u << axis);
     int64_t len = x->shape[axis], st = x->strides[axis];
     float *out = tn_data(args->out);
     const float *base = tn_data(x);

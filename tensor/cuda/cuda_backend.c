@@ -5,7 +5,8 @@
  * registered for TN_DEVICE_CUDA before main() so that the first tn_empty on a device finds
  * it; registering starts nothing, and neither does reading the table, so both work on a
  * machine without a GPU. A device's context (stream, error struct) is made on its first use.
- * Host copies are synchronous with respect to the host, as the backend interface requires.
+ * Host copies are synchronous with respect to the host, as the backend interface requires;
+ * device copies and fused optimizer updates are queued on the stream like kernels.
  * Every table entry runs its kernel and then checks for a launch error, and in sync mode
  * (GWAE_CUDA_SYNC=1) waits for the device, so an asynchronous error names its op.
  * Not thread-safe, like the allocator: one thread drives the devices.
@@ -186,18 +187,37 @@ static void cuda_fill(int index, float *dst, float value, int64_t n) {
     if (opt_sync) CUDA_CHECK("fill", cudaStreamSynchronize(c->stream));
 }
 
-/* ---- the kernel table ---- */
+/* ---- device copies and fused updates ---- */
 
-/* After a kernel: a launch error, or in sync mode any error of the work it queued, aborts
- * naming the op. */
-static void after_kernel(const struct tn_kernel_args *a) {
-    struct cuda_ctx *c = cuda_ctx_of(a);
+/* After queued work outside the op table: a launch error, or in sync mode any error, aborts
+ * naming what. */
+static void after_work(struct cuda_ctx *c, const char *what) {
     cudaError_t e = cudaGetLastError();
     if (e == cudaSuccess && opt_sync) e = cudaStreamSynchronize(c->stream);
     if (e != cudaSuccess) {
         cuda_error(e, "kernel", __FILE__, __LINE__);
-        cuda_fatal(tn_op_name(a->op), __FILE__, __LINE__);
+        cuda_fatal(what, __FILE__, __LINE__);
     }
+}
+
+static void cuda_copy(struct tn_tensor *dst, const struct tn_tensor *src) {
+    cuda_copy_strided(dst, src, "tn_copy_into");
+    after_work(cuda_ctx(dst->storage->device.index, "tn_copy_into"), "tn_copy_into");
+}
+
+static void cuda_update(int index, const struct tn_update *u, int64_t n, float *p,
+                        const float *g, float *s0, float *s1) {
+    struct cuda_ctx *c = cuda_ctx(index, "tn_update_apply");
+    CUDA_CHECK("tn_update_apply", cuda_launch_update(u, n, p, g, s0, s1, c->stream));
+    after_work(c, "tn_update_apply");
+}
+
+/* ---- the kernel table ---- */
+
+/* After a kernel: as after_work, naming the op; in sync mode also the index-error check. */
+static void after_kernel(const struct tn_kernel_args *a) {
+    struct cuda_ctx *c = cuda_ctx_of(a);
+    after_work(c, tn_op_name(a->op));
     if (opt_sync) cuda_check_index_error(c);
 }
 
@@ -232,6 +252,8 @@ static const struct tn_backend cuda_backend = {
     .copy_from_host = cuda_copy_from_host,
     .copy_to_host = cuda_copy_to_host,
     .fill = cuda_fill,
+    .copy = cuda_copy,
+    .update = cuda_update,
     .kernels =
         {
             [TN_OP_ADD] = cuda_kernel_binary_checked,

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../tn_plan.h"
 #include "cuda_internal.h"
 
 /* The cuBLAS entry points used, by their exported (v2) names. */
@@ -96,22 +97,14 @@ static cublasHandle_t handle_of(struct cuda_ctx *c) {
     return handles[c->index];
 }
 
-/* How cuBLAS reads the last two dims of a row-major matrix t: op and leading dimension.
- * Returns false when neither dim has stride 1 (the caller copies). */
+/* How cuBLAS reads the last two dims of a row-major matrix t (tn_gemm_layout as an op).
+ * Row-major [rows, cols] is column-major [cols, rows] not transposed; a transposed view is
+ * column-major [rows, cols] transposed. */
 static bool gemm_layout(const struct tn_tensor *t, cublasOperation_t *op, int64_t *ld) {
-    int64_t rows = t->shape[t->ndim - 2], cols = t->shape[t->ndim - 1];
-    int64_t rs = t->strides[t->ndim - 2], cs = t->strides[t->ndim - 1];
-    if (cs == 1 || cols == 1) { /* row-major: column-major [cols, rows], not transposed */
-        *op = CUBLAS_OP_N;
-        *ld = rows == 1 ? (cols > 1 ? cols : 1) : rs;
-        return *ld >= cols;
-    }
-    if (rs == 1 || rows == 1) { /* transposed view: column-major [rows, cols], transposed */
-        *op = CUBLAS_OP_T;
-        *ld = cols == 1 ? (rows > 1 ? rows : 1) : cs;
-        return *ld >= rows;
-    }
-    return false;
+    bool transposed = false;
+    bool ok = tn_gemm_layout(t, &transposed, ld);
+    *op = transposed ? CUBLAS_OP_T : CUBLAS_OP_N;
+    return ok;
 }
 
 static struct tn_tensor *usable(struct tn_tensor *t, cublasOperation_t *op, int64_t *ld) {
@@ -121,25 +114,12 @@ static struct tn_tensor *usable(struct tn_tensor *t, cublasOperation_t *op, int6
     return dense;
 }
 
-/* Offset of batch entry b of t, its batch dims right-aligned to out's. */
-static int64_t batch_offset(const struct tn_tensor *t, const struct tn_tensor *out, int64_t b) {
-    int out_batch = out->ndim - 2, t_batch = t->ndim - 2;
-    int64_t off = 0;
-    for (int d = out_batch - 1; d >= 0; d--) {
-        int64_t idx = b % out->shape[d];
-        b /= out->shape[d];
-        int dt = d - (out_batch - t_batch);
-        if (dt >= 0 && t->shape[dt] != 1) off += idx * t->strides[dt];
-    }
-    return off;
-}
-
 /* True when batch b of t starts at b * stride for every b (stride found from b = 1). */
 static bool uniform_batches(const struct tn_tensor *t, const struct tn_tensor *out,
                             int64_t batches, int64_t *stride) {
-    *stride = batches > 1 ? batch_offset(t, out, 1) : 0;
+    *stride = batches > 1 ? tn_gemm_batch_offset(t, out, 1) : 0;
     for (int64_t b = 2; b < batches; b++)
-        if (batch_offset(t, out, b) != b * *stride) return false;
+        if (tn_gemm_batch_offset(t, out, b) != b * *stride) return false;
     return true;
 }
 
@@ -178,8 +158,8 @@ void cuda_kernel_matmul(const struct tn_kernel_args *args) {
     } else {
         for (int64_t i = 0; i < batches; i++)
             CUBLAS_CHECK(blas.sgemm(h, op_b, op_a, (int)n, (int)m, (int)k, &one,
-                                     pb + batch_offset(b, out, i), (int)ldb,
-                                     pa + batch_offset(a, out, i), (int)lda, &zero,
+                                     pb + tn_gemm_batch_offset(b, out, i), (int)ldb,
+                                     pa + tn_gemm_batch_offset(a, out, i), (int)lda, &zero,
                                      po + i * m * n, (int)n));
     }
     tn_scope_end();

@@ -15,6 +15,8 @@
 
 #include <cuda_runtime_api.h>
 
+#include "../tn_update.h"
+
 #define CUDA_MAX_DIMS 8
 #define CUDA_MAX_OPERANDS 4 /* output + up to three inputs (WHERE) */
 
@@ -142,5 +144,11 @@ cudaError_t cuda_argsort_workspace(const struct cuda_lines *lines, size_t *bytes
 cudaError_t cuda_launch_argsort(const struct cuda_lines *lines, const float *x, float *out,
                                 bool descending, void *workspace, size_t workspace_bytes,
                                 cudaStream_t stream);
+
+/* ---- cuda_update.cu ---- */
+
+/* The fused optimizer step u over n dense elements (tn_update.h for the formulas). */
+cudaError_t cuda_launch_update(const struct tn_update *u, int64_t n, float *p, const float *g,
+                               float *s0, float *s1, cudaStream_t stream);
 
 #endif

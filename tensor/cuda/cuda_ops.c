@@ -11,6 +11,7 @@
  */
 #include <string.h>
 
+#include "../tn_plan.h"
 #include "cuda_internal.h"
 
 _Static_assert(TN_MAX_DIMS <= CUDA_MAX_DIMS, "CUDA plans hold TN_MAX_DIMS dims");
@@ -162,35 +163,20 @@ void cuda_kernel_where(const struct tn_kernel_args *a) { elementwise(a); }
 
 /* ---- reductions ---- */
 
-/* Kept and reduced dims of x (reduced ones merged where strides allow), as cpu_reduce.c. */
+/* The shared plan (tn_plan.h) in the by-value form the .cu launcher takes. */
 static void reduce_plan(struct cuda_reduce_plan *pl, const struct tn_tensor *x, uint32_t axes,
                         int64_t n_out) {
+    struct tn_reduce_plan tp;
+    tn_reduce_plan_init(&tp, x, axes);
     memset(pl, 0, sizeof *pl);
-    pl->red_count = 1;
+    pl->n_kept = tp.n_kept;
+    pl->n_red = tp.n_red;
+    memcpy(pl->kept_shape, tp.kept_shape, sizeof tp.kept_shape);
+    memcpy(pl->kept_stride, tp.kept_stride, sizeof tp.kept_stride);
+    memcpy(pl->red_shape, tp.red_shape, sizeof tp.red_shape);
+    memcpy(pl->red_stride, tp.red_stride, sizeof tp.red_stride);
+    pl->red_count = tp.red_count;
     pl->n_out = n_out;
-    for (int d = 0; d < x->ndim; d++) {
-        if ((axes >> d) & 1) {
-            pl->red_count *= x->shape[d];
-            if (x->shape[d] == 1) continue;
-            int k = pl->n_red;
-            if (k > 0 && pl->red_stride[k - 1] == x->strides[d] * x->shape[d]) {
-                pl->red_shape[k - 1] *= x->shape[d];
-                pl->red_stride[k - 1] = x->strides[d];
-            } else {
-                pl->red_shape[k] = x->shape[d];
-                pl->red_stride[k] = x->strides[d];
-                pl->n_red++;
-            }
-        } else {
-            pl->kept_shape[pl->n_kept] = x->shape[d];
-            pl->kept_stride[pl->n_kept++] = x->strides[d];
-        }
-    }
-    if (pl->n_red == 0) {
-        pl->red_shape[0] = 1;
-        pl->red_stride[0] = 0;
-        pl->n_red = 1;
-    }
 }
 
 void cuda_kernel_reduce(const struct tn_kernel_args *a) {

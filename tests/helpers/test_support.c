@@ -4,10 +4,13 @@
 #include <math.h>
 #include <stdlib.h>
 
-static struct tn_mem_stats baseline;
+#include "tensor/tn_cuda.h"
+
+static struct tn_mem_stats baseline, device_baseline;
 
 void leak_check_begin(void) {
     baseline = tn_mem_stats(TN_CPU);
+    device_baseline = tn_mem_stats(TN_CUDA(0));
     tn_scope_begin();
 }
 
@@ -20,6 +23,10 @@ void leak_check_end(void) {
     cr_assert_eq(now.bytes_in_use, baseline.bytes_in_use,
                  "leak: %lld bytes in use after the test, %lld before",
                  (long long)now.bytes_in_use, (long long)baseline.bytes_in_use);
+    int64_t device_now = tn_mem_stats(TN_CUDA(0)).bytes_in_use;
+    cr_assert_eq(device_now, device_baseline.bytes_in_use,
+                 "leak: %lld bytes in use on cuda:0 after the test, %lld before",
+                 (long long)device_now, (long long)device_baseline.bytes_in_use);
 }
 
 struct tn_tensor *make_tensor(int ndim, const int64_t *shape, const float *values) {

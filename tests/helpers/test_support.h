@@ -3,7 +3,8 @@
  *
  * Every test runs inside the fixture: it opens a scope and records the allocator's counters
  * at the start, then closes the scope and asserts that live tensors and bytes in use are
- * back at their start values (the leak check the issue asks for after every test).
+ * back at their start values (the leak check the issue asks for after every test), on the
+ * CPU and on CUDA device 0 (whose counters read 0 when no test touches a GPU).
  */
 #ifndef TEST_SUPPORT_H
 #define TEST_SUPPORT_H
