@@ -43,18 +43,26 @@ static struct tn_tensor *add_channel_bias(struct tn_tensor *y, struct tn_tensor 
     return ag_add(y, ag_reshape(bias, y->ndim, shape));
 }
 
+/* The bias goes into the conv ops as their third input: added while each image is written. */
 struct tn_tensor *ag_conv2d(struct tn_tensor *x, struct tn_tensor *w, struct tn_tensor *bias,
                             struct tn_conv_geom geom) {
-    struct tn_tensor *in[2] = {x, w};
+    struct tn_tensor *in[3] = {x, w, bias};
     struct tn_op_params p = {.conv = geom};
-    return add_channel_bias(ag_apply(TN_OP_CONV2D, 2, in, &p), bias);
+    return ag_apply(TN_OP_CONV2D, bias ? 3 : 2, in, &p);
+}
+
+/* CONV2D_GRAD_INPUT with an optional bias on dx's channels (a transposed conv's bias) */
+static struct tn_tensor *grad_input_op(struct tn_tensor *gy, struct tn_tensor *w,
+                                       struct tn_tensor *bias, const int64_t *x_shape,
+                                       struct tn_conv_geom geom) {
+    struct tn_tensor *in[3] = {gy, w, bias};
+    struct tn_op_params p = with_shape((struct tn_op_params){.conv = geom}, 4, x_shape);
+    return ag_apply(TN_OP_CONV2D_GRAD_INPUT, bias ? 3 : 2, in, &p);
 }
 
 struct tn_tensor *ag_conv2d_grad_input(struct tn_tensor *gy, struct tn_tensor *w,
                                        const int64_t *x_shape, struct tn_conv_geom geom) {
-    struct tn_tensor *in[2] = {gy, w};
-    struct tn_op_params p = with_shape((struct tn_op_params){.conv = geom}, 4, x_shape);
-    return ag_apply(TN_OP_CONV2D_GRAD_INPUT, 2, in, &p);
+    return grad_input_op(gy, w, NULL, x_shape, geom);
 }
 
 struct tn_tensor *ag_conv2d_grad_weight(struct tn_tensor *x, struct tn_tensor *gy,
@@ -78,7 +86,7 @@ struct tn_tensor *ag_conv_transpose2d(struct tn_tensor *x, struct tn_tensor *w,
     for (int i = 0; i < 2; i++)
         out_shape[2 + i] = (x->shape[2 + i] - 1) * geom.stride[i] - 2 * geom.padding[i] +
                            (int64_t)geom.dilation[i] * (w->shape[2 + i] - 1) + output_padding + 1;
-    return add_channel_bias(ag_conv2d_grad_input(x, w, out_shape, geom), bias);
+    return grad_input_op(x, w, bias, out_shape, geom);
 }
 
 struct tn_tensor *ag_conv1d(struct tn_tensor *x, struct tn_tensor *w, struct tn_tensor *bias,

@@ -286,18 +286,26 @@ static void rule_pad_adjoint(const struct ag_node *node, struct tn_tensor *g, co
 
 /* ---- convolution: the three ops are bilinear and close under differentiation ---- */
 
-/* y = conv(x, w):  dx = conv_grad_input(g, w), dw = conv_grad_weight(x, g) */
+/* the gradient of a per-channel bias of y [N,C,H,W]: g summed over N, H and W */
+static struct tn_tensor *bias_grad(struct tn_tensor *g) {
+    return ag_sum(g, AG_AXIS(0) | AG_AXIS(2) | AG_AXIS(3), false);
+}
+
+/* y = conv(x, w) + b:  dx = conv_grad_input(g, w), dw = conv_grad_weight(x, g), db = sum g */
 static void rule_conv2d(const struct ag_node *node, struct tn_tensor *g, const bool *want,
                         struct tn_tensor **grad_in) {
     if (want[0]) grad_in[0] = ag_conv2d_grad_input(g, IN(1), IN(0)->shape, P.conv);
     if (want[1]) grad_in[1] = ag_conv2d_grad_weight(IN(0), g, IN(1)->shape, P.conv);
+    if (node->n_inputs == 3 && want[2]) grad_in[2] = bias_grad(g);
 }
 
-/* y = conv_grad_input(gy, w), linear in each:  dgy = conv(g, w), dw = conv_grad_weight(g, gy) */
+/* y = conv_grad_input(gy, w) + b, linear in each:  dgy = conv(g, w),
+ * dw = conv_grad_weight(g, gy), db = sum g */
 static void rule_conv2d_grad_input(const struct ag_node *node, struct tn_tensor *g,
                                    const bool *want, struct tn_tensor **grad_in) {
     if (want[0]) grad_in[0] = ag_conv2d(g, IN(1), NULL, P.conv);
     if (want[1]) grad_in[1] = ag_conv2d_grad_weight(g, IN(0), IN(1)->shape, P.conv);
+    if (node->n_inputs == 3 && want[2]) grad_in[2] = bias_grad(g);
 }
 
 /* y = conv_grad_weight(x, gy):  dx = conv_grad_input(gy, g), dgy = conv(x, g) */

@@ -75,8 +75,10 @@ enum {
     X(PAD, 1, TN_OPF_NONE)               /* zero or replicate padding */                    \
     X(PAD_ADJOINT, 1, TN_OPF_NONE)       /* transpose of PAD: crop, adding border copies back */ \
     /* convolution, NCHW; weight [Cout, Cin/groups, kh, kw]; geometry in params.conv */     \
-    X(CONV2D, 2, TN_OPF_NONE)            /* (x [N,Cin,H,W], w) -> y [N,Cout,Ho,Wo] */       \
-    X(CONV2D_GRAD_INPUT, 2, TN_OPF_NONE) /* (gy, w) -> dx [N,Cin,H,W]; a transposed conv */ \
+    /* CONV2D and CONV2D_GRAD_INPUT take an optional bias [C of the output] as a 3rd input,  \
+     * added as each image is written (one pass over the output fewer than a separate add) */ \
+    X(CONV2D, 2, TN_OPF_VARIADIC)        /* (x [N,Cin,H,W], w[, b]) -> y [N,Cout,Ho,Wo] */  \
+    X(CONV2D_GRAD_INPUT, 2, TN_OPF_VARIADIC) /* (gy, w[, b]) -> dx [N,Cin,H,W]; transposed conv */ \
     X(CONV2D_GRAD_WEIGHT, 2, TN_OPF_NONE) /* (x, gy) -> dw [Cout,Cin/groups,kh,kw] */       \
     /* indexing along params.axis; indices are float32 holding exact integers < 2^24 */     \
     X(GATHER, 2, TN_OPF_NONE)            /* out[..i..] = x[..idx[..i..]..] (idx not diff.) */ \

@@ -222,8 +222,9 @@ static void conv_shapes(const char *op, const int64_t *x, const int64_t *w,
 
 static void infer_conv(enum tn_op op, int n, struct tn_tensor *const *in,
                        const struct tn_op_params *p, int *ndim, int64_t *shape) {
-    (void)n;
     const char *name = tn_op_name(op);
+    TN_CHECK(n == 2 || (n == 3 && op != TN_OP_CONV2D_GRAD_WEIGHT), name,
+             "takes two inputs%s, got %d", op == TN_OP_CONV2D_GRAD_WEIGHT ? "" : " and a bias", n);
     TN_CHECK(in[0]->ndim == 4 && in[1]->ndim == 4, name, "inputs must be 4-D");
     int64_t y[4];
     *ndim = 4;
@@ -243,6 +244,10 @@ static void infer_conv(enum tn_op op, int n, struct tn_tensor *const *in,
             TN_CHECK(in[1]->shape[d] == y[d], name, "gradient shape does not match the output");
         memcpy(shape, p->shape, sizeof y);
     }
+    if (n == 3)
+        TN_CHECK(in[2]->ndim == 1 && in[2]->shape[0] == shape[1], name,
+                 "bias must be 1-D with one value per output channel (%lld)",
+                 (long long)shape[1]);
 }
 
 static void infer_gather(enum tn_op op, int n, struct tn_tensor *const *in,

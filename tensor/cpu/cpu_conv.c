@@ -47,7 +47,21 @@ struct conv {
     int64_t batch;       /* images per chunk */
     int64_t chunks;
     int threads;         /* chunks run side by side on this many threads */
+    const float *bias;   /* [channels of the output] added as each image is done, or NULL */
 };
+
+/* out[b, ch, :] += bias[ch] for the images [n0, n0 + nb) of op's output while they are in
+ * cache (CONV2D: y [N,K,Ho,Wo]; CONV2D_GRAD_INPUT: dx [N,C,H,W]). */
+static void add_bias(const struct conv *cv, enum tn_op op, float *out, int64_t n0, int64_t nb) {
+    if (!cv->bias) return;
+    bool forward = op == TN_OP_CONV2D;
+    int64_t channels = forward ? cv->k : cv->c, plane = forward ? cv->p : cv->hw;
+    for (int64_t b = n0; b < n0 + nb; b++)
+        for (int64_t ch = 0; ch < channels; ch++) {
+            float *p = out + (b * channels + ch) * plane, v = cv->bias[ch];
+            for (int64_t i = 0; i < plane; i++) p[i] += v;
+        }
+}
 
 /* Fills cv from x's shape [N,C,H,W], w's shape [K,C/g,kh,kw] and the geometry. */
 static void conv_init(struct conv *cv, const int64_t *xs, const int64_t *ws,
@@ -252,6 +266,8 @@ static void chunks_in_team(void *arg) {
         else if (c->op == TN_OP_CONV2D_GRAD_INPUT)
             run_chunk(cv, c->op, c->a + n0 * out_img, c->b, c->out + n0 * in_img, 0, nb, col,
                       stage, par);
+        if (c->op != TN_OP_CONV2D_GRAD_WEIGHT)
+            add_bias(cv, c->op, c->out, n0, nb);
         else
             run_chunk(cv, c->op, c->a + n0 * in_img, c->b + n0 * out_img, acc,
                       first ? 0.0f : 1.0f, nb, col, stage, par);
@@ -576,6 +592,7 @@ static void direct_forward(const struct conv *cv, const float *x, const float *w
                     copy_floats(y + (n * cv->k + k) * cv->p + oh * cv->wo,
                                 ext + k / cv->kg * ext_n + k % cv->kg * t.ldc + oh * pl.pitch,
                                 cv->wo);
+            add_bias(cv, TN_OP_CONV2D, y, n, 1);
         }
     }
     free(pr);
@@ -768,6 +785,7 @@ static void direct_grad_input(const struct conv *cv, const float *gy, const floa
                         }
                     }
             }
+            add_bias(cv, TN_OP_CONV2D_GRAD_INPUT, dx, n, 1);
         }
     }
     free(pr);
@@ -791,11 +809,14 @@ static void conv_kernel(const struct tn_kernel_args *args, const int64_t *x_shap
     struct conv cv;
     conv_init(&cv, x_shape, w_shape, &args->params->conv);
     float *o = tn_data(out);
-    if (cv.rg == 0 || cv.n == 0 || cv.k == 0) { /* empty sums: zeros */
+    tn_scope_begin();
+    cv.bias = args->n_inputs == 3 ? tn_data(dense(args->in[2])) : NULL;
+    if (cv.rg == 0 || cv.n == 0 || cv.k == 0) { /* empty sums: zeros, plus the bias */
         memset(o, 0, sizeof(float) * (size_t)out->numel);
+        if (args->op != TN_OP_CONV2D_GRAD_WEIGHT) add_bias(&cv, args->op, o, 0, cv.n);
+        tn_scope_end();
         return;
     }
-    tn_scope_begin();
     struct tn_tensor *a = dense(args->in[0]), *b = dense(args->in[1]);
 #ifdef CONV_TILES
     if (use_direct(&cv, args->op)) {

@@ -71,8 +71,8 @@ bool cpu_conv_trim(const struct tn_kernel_args *a, const int64_t *x_shape,
             w = tn_op_run(TN_OP_CONTIGUOUS, 1, &w, &none);
         }
         copy_taps(tn_data(w), planes, kh, kw, tn_data(crop), r0, rows, c0, cols, false);
-        struct tn_tensor *in[2] = {a->in[0], crop};
-        struct tn_kernel_args cropped = {a->op, a->out, 2, in, &p};
+        struct tn_tensor *in[3] = {a->in[0], crop, a->n_inputs == 3 ? a->in[2] : NULL};
+        struct tn_kernel_args cropped = {a->op, a->out, a->n_inputs, in, &p};
         if (a->op == TN_OP_CONV2D) cpu_kernel_conv2d(&cropped);
         else cpu_kernel_conv2d_grad_input(&cropped);
     } else { /* CONV2D_GRAD_WEIGHT: the used taps' gradient, zeros elsewhere */

@@ -271,6 +271,17 @@ static void run(const struct tn_kernel_args *a, struct tn_tensor *x, struct tn_t
         break;
     }
     cuda_workspace_release(&ws);
+    if (a->n_inputs == 3) { /* the optional bias on the output's channels */
+        struct tn_tensor *out = a->op == TN_OP_CONV2D ? y : x, *bias = cuda_dense(a->in[2]);
+        cudnnTensorDescriptor_t bd;
+        CUDNN_CHECK(what, cudnnCreateTensorDescriptor(&bd));
+        CUDNN_CHECK(what, cudnnSetTensor4dDescriptor(bd, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1,
+                                                     as_int(out->shape[1], what), 1, 1));
+        cudnnStatus_t s = cudnnAddTensor(h, &one, bd, tn_data(bias), &one,
+                                         a->op == TN_OP_CONV2D ? p->yd : p->xd, tn_data(out));
+        cudnnDestroyTensorDescriptor(bd);
+        CUDNN_CHECK(what, s);
+    }
 }
 
 void cuda_kernel_conv2d(const struct tn_kernel_args *a) {

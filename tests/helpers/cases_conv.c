@@ -171,6 +171,7 @@ SPEC(nonsquare, CALL_CONV, GEOM(2, 1, 0, 1, 1, 2, 1))
 SPEC(pointwise, CALL_CONV, GEOM(1, 1, 0, 0, 1, 1, 1))
 SPEC(conv_bias, CALL_CONV, GEOM(1, 1, 1, 1, 1, 1, 1), .bias = true)
 SPEC(conv_bias_groups, CALL_CONV, GEOM(2, 2, 1, 1, 1, 1, 2), .bias = true)
+SPEC(k4_s2_p1_bias, CALL_CONV, GEOM(2, 2, 1, 1, 1, 1, 1), .bias = true)
 SPEC(gi_plain, CALL_GRAD_INPUT, GEOM(1, 1, 1, 1, 1, 1, 1), {2, 3, 5, 5})
 SPEC(gi_grouped, CALL_GRAD_INPUT, GEOM(2, 2, 1, 1, 2, 2, 2), {1, 4, 7, 7})
 SPEC(gi_uncovered, CALL_GRAD_INPUT, GEOM(2, 2, 0, 0, 1, 1, 1), {1, 2, 6, 6})
@@ -250,6 +251,16 @@ static const struct op_case cases[] = {
     {TN_OP_CONV2D, "conv2d with bias, groups 2 stride 2", CHECK_ALL, 3,
      {IN4(R(-1, 1), 1, 4, 6, 6), IN4(R(-1, 1), 6, 2, 3, 3), BIAS(6)},
      apply_conv_bias_groups, ref_conv_bias_groups, OUT4(1, 6, 3, 3), TOL},
+    /* the bias on each path: large maps (direct), many images (chunks), cut taps (trim) */
+    {TN_OP_CONV2D, "conv2d k4 s2 p1 with bias, 32x32 maps", CHECK_ALL, 3,
+     {IN4(R(-1, 1), 2, 3, 32, 32), IN4(R(-1, 1), 8, 3, 4, 4), BIAS(8)},
+     apply_k4_s2_p1_bias, ref_k4_s2_p1_bias, OUT4(2, 8, 16, 16), TOL},
+    {TN_OP_CONV2D, "conv2d k4 s2 p1 with bias, 4x4 maps of 6 images", CHECK_ALL, 3,
+     {IN4(R(-1, 1), 6, 3, 4, 4), IN4(R(-1, 1), 5, 3, 4, 4), BIAS(5)},
+     apply_k4_s2_p1_bias, ref_k4_s2_p1_bias, OUT4(6, 5, 2, 2), TOL},
+    {TN_OP_CONV2D, "conv2d k4 s2 p1 with bias on a 2x2 map (taps cut)", CHECK_ALL, 3,
+     {IN4(R(-1, 1), 2, 3, 2, 2), IN4(R(-1, 1), 4, 3, 4, 4), BIAS(4)},
+     apply_k4_s2_p1_bias, ref_k4_s2_p1_bias, OUT4(2, 4, 1, 1), TOL},
     /* CONV2D_GRAD_INPUT (gy, w) -> dx */
     {TN_OP_CONV2D_GRAD_INPUT, "conv2d grad input k3 s1 p1", CHECK_ALL, 2,
      {IN4(R(-1, 1), 2, 4, 5, 5), IN4(R(-1, 1), 4, 3, 3, 3)},
@@ -290,6 +301,9 @@ static const struct op_case cases[] = {
     {TN_OP_CONV2D_GRAD_INPUT, "conv_transpose2d k4 s2 p1 with bias (the GWAE decoder)", CHECK_ALL, 3,
      {IN4(R(-1, 1), 2, 4, 3, 3), IN4(R(-1, 1), 4, 2, 4, 4), BIAS(2)},
      apply_tr_k4_s2_p1, ref_tr_k4_s2_p1, OUT4(2, 2, 6, 6), TOL},
+    {TN_OP_CONV2D_GRAD_INPUT, "conv_transpose2d k4 s2 p1 with bias, 16x16 maps", CHECK_ALL, 3,
+     {IN4(R(-1, 1), 2, 8, 16, 16), IN4(R(-1, 1), 8, 3, 4, 4), BIAS(3)},
+     apply_tr_k4_s2_p1, ref_tr_k4_s2_p1, OUT4(2, 3, 32, 32), TOL},
     /* composite: conv1d, x [N, Cin, L], w [Cout, Cin/g, k] */
     {TN_OP_CONV2D, "conv1d groups 2 stride 2 padding 1", CHECK_ALL, 2,
      {IN3(R(-1, 1), 2, 4, 7), IN3(R(-1, 1), 6, 2, 3)},
