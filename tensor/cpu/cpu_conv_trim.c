@@ -34,10 +34,13 @@ static bool taps_used(int64_t in, int64_t out, int64_t k, int64_t s, int64_t pad
  * into (or, when back, from) the dense crop [planes, rows, cols]. */
 static void copy_taps(float *w, int64_t planes, int64_t kh, int64_t kw, float *crop, int64_t r0,
                       int64_t rows, int64_t c0, int64_t cols, bool back) {
-    for (int64_t q = 0; q < planes; q++)
+    for (int64_t q = 0; q < planes; q++) /* rows of a few floats: no memcpy calls */
         for (int64_t i = 0; i < rows; i++) {
             float *full = w + (q * kh + r0 + i) * kw + c0, *part = crop + (q * rows + i) * cols;
-            memcpy(back ? full : part, back ? part : full, sizeof(float) * (size_t)cols);
+            for (int64_t j = 0; j < cols; j++) {
+                if (back) full[j] = part[j];
+                else part[j] = full[j];
+            }
         }
 }
 
