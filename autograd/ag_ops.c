@@ -227,6 +227,11 @@ struct tn_tensor *ag_flatten(struct tn_tensor *x, int start_axis) {
     return ag_reshape(x, start_axis + 1, shape);
 }
 
+/* A differentiable move: the output lives on device, and its gradient comes back to x's. */
+struct tn_tensor *ag_to_device(struct tn_tensor *x, struct tn_device device) {
+    return apply1(TN_OP_TO_DEVICE, x, (struct tn_op_params){.device = device});
+}
+
 struct tn_tensor *ag_contiguous(struct tn_tensor *x) {
     if (tn_is_contiguous(x)) return ag_reshape(x, x->ndim, x->shape); /* a new handle */
     return apply1(TN_OP_CONTIGUOUS, x, (struct tn_op_params){0});

@@ -88,6 +88,7 @@ struct tn_tensor *ag_squeeze(struct tn_tensor *x, int axis);                /* d
 struct tn_tensor *ag_unsqueeze(struct tn_tensor *x, int axis);              /* insert a size-1 dim */
 struct tn_tensor *ag_flatten(struct tn_tensor *x, int start_axis);          /* merge dims >= start */
 struct tn_tensor *ag_contiguous(struct tn_tensor *x);                       /* dense copy if needed */
+struct tn_tensor *ag_to_device(struct tn_tensor *x, struct tn_device device); /* copy on device; grad goes back */
 struct tn_tensor *ag_concat(int n, struct tn_tensor *const *xs, int axis);
 /* cuts x along axis into n pieces of the given sizes (views) */
 void ag_split(struct tn_tensor *x, int axis, int n, const int64_t *sizes, struct tn_tensor **out);

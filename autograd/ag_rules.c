@@ -344,6 +344,12 @@ static void rule_pdist(const struct ag_node *node, struct tn_tensor *g, const bo
     grad_in[0] = ag_sub(ag_mul(x, ag_sum(s, AG_AXIS(1), true)), ag_matmul(s, x));
 }
 
+/* y = x copied to another device:  dx = g copied back to x's device */
+static void rule_to_device(const struct ag_node *node, struct tn_tensor *g, const bool *want,
+                           struct tn_tensor **grad_in) {
+    if (want[0]) grad_in[0] = ag_to_device(g, IN(0)->storage->device);
+}
+
 static const ag_rule_fn rules[TN_OP_COUNT] = {
     [TN_OP_ADD] = rule_add,
     [TN_OP_SUB] = rule_sub,
@@ -375,6 +381,7 @@ static const ag_rule_fn rules[TN_OP_COUNT] = {
     [TN_OP_SLICE] = rule_slice,
     [TN_OP_UNSLICE] = rule_unslice,
     [TN_OP_CONTIGUOUS] = rule_contiguous,
+    [TN_OP_TO_DEVICE] = rule_to_device,
     [TN_OP_CONCAT] = rule_concat,
     [TN_OP_PAD] = rule_pad,
     [TN_OP_PAD_ADJOINT] = rule_pad_adjoint,

@@ -22,6 +22,10 @@ struct tn_kernel_args {
 
 typedef void (*tn_kernel_fn)(const struct tn_kernel_args *args);
 
+/* TO_DEVICE on every backend: out (on params.device) = a dense copy of in[0] (tn_copy_into,
+ * through the host between two devices). */
+void tn_kernel_to_device(const struct tn_kernel_args *args);
+
 struct tn_backend {
     const char *name;
     enum tn_device_type type;

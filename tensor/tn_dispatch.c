@@ -108,8 +108,9 @@ struct tn_tensor *tn_op_run(enum tn_op op, int n, struct tn_tensor *const *in,
     info->infer(op, n, in, p, &ndim, shape);
     if (info->flags & TN_OPF_VIEW) return run_view(op, in[0], p, ndim, shape);
 
-    struct tn_device device = in[0]->storage->device;
-    const struct tn_backend *backend = tn_backend_of(device.type);
+    /* the kernel is the input's backend's; only TO_DEVICE writes to another device */
+    struct tn_device device = op == TN_OP_TO_DEVICE ? p->device : in[0]->storage->device;
+    const struct tn_backend *backend = tn_backend_of(in[0]->storage->device.type);
     tn_kernel_fn kernel = backend->kernels[op];
     TN_CHECK(kernel != NULL, info->name, "not implemented on backend %s", backend->name);
     struct tn_tensor *out = tn_empty(device, ndim, shape);

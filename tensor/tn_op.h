@@ -71,6 +71,7 @@ enum {
     X(UNSLICE, 1, TN_OPF_NONE)           /* zeros of params.shape with the slice set to x */ \
     X(CONTIGUOUS, 1, TN_OPF_NONE)        /* dense row-major copy */                         \
     X(CONCAT, 1, TN_OPF_VARIADIC)        /* join inputs along params.axis */                \
+    X(TO_DEVICE, 1, TN_OPF_NONE)         /* dense copy on params.device (any two devices) */ \
     /* padding of the last two dims (H, W): params.pads = top, bottom, left, right */       \
     X(PAD, 1, TN_OPF_NONE)               /* zero or replicate padding */                    \
     X(PAD_ADJOINT, 1, TN_OPF_NONE)       /* transpose of PAD: crop, adding border copies back */ \
@@ -117,6 +118,7 @@ struct tn_op_params {
     int perm[TN_MAX_DIMS];          /* PERMUTE */
     struct tn_conv_geom conv;
     enum tn_pad_mode pad_mode;      /* PAD, PAD_ADJOINT */
+    struct tn_device device;        /* TO_DEVICE: where the output lives */
     int64_t pads[4];                /* top, bottom, left, right */
 };
 

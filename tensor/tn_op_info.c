@@ -333,6 +333,7 @@ static void infer_pdist(enum tn_op op, int n, struct tn_tensor *const *in,
 #define infer_SLICE infer_slice
 #define infer_UNSLICE infer_slice
 #define infer_CONTIGUOUS infer_same
+#define infer_TO_DEVICE infer_same
 #define infer_CONCAT infer_concat
 #define infer_PAD infer_pad
 #define infer_PAD_ADJOINT infer_pad

@@ -325,6 +325,8 @@ void tn_copy_into(struct tn_tensor *dst, const struct tn_tensor *src) {
     free(host);
 }
 
+void tn_kernel_to_device(const struct tn_kernel_args *args) { tn_copy_into(args->out, args->in[0]); }
+
 struct tn_tensor *tn_to_device(struct tn_tensor *t, struct tn_device device) {
     if (tn_device_equal(t->storage->device, device)) return t;
     struct tn_tensor *out = tn_empty(device, t->ndim, t->shape);

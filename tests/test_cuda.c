@@ -421,3 +421,26 @@ Test(cuda, gather_with_a_bad_index_aborts) {
     cr_assert(strstr(message, "GATHER") && strstr(message, "out of range"),
               "the abort does not name the op and the index: %s", message);
 }
+
+/* ag_to_device is an op with a rule: a loss computed on the GPU from x on the CPU gives x a
+ * gradient on the CPU, and the gradient of that gradient crosses back as well. */
+Test(cuda, to_device_carries_gradients_across_devices) {
+    NEED_GPU();
+    float xv[3] = {1.0f, -2.0f, 0.5f};
+    int64_t shape[1] = {3};
+    struct tn_tensor *x = tn_set_requires_grad(tn_from_host(TN_CPU, 1, shape, xv), true);
+    struct tn_tensor *on_gpu = ag_to_device(x, GPU);
+    cr_assert(on_gpu->storage->device.type == TN_DEVICE_CUDA);
+    struct tn_tensor *loss = ag_sum_all(ag_pow_scalar(on_gpu, 3.0f)); /* sum x^3 */
+    struct tn_tensor *g;
+    ag_grad(1, &loss, NULL, 1, &x, &g, AG_CREATE_GRAPH);
+    cr_assert(g->storage->device.type == TN_DEVICE_CPU, "dL/dx is not on x's device");
+    float gh[3], hh[3];
+    tn_to_host(g, gh);
+    for (int i = 0; i < 3; i++) cr_assert_float_eq(gh[i], 3.0f * xv[i] * xv[i], 1e-5f);
+    struct tn_tensor *h;
+    struct tn_tensor *gsum = ag_sum_all(g); /* d/dx sum 3x^2 = 6x */
+    ag_grad(1, &gsum, NULL, 1, &x, &h, 0);
+    tn_to_host(h, hh);
+    for (int i = 0; i < 3; i++) cr_assert_float_eq(hh[i], 6.0f * xv[i], 1e-5f);
+}

@@ -59,6 +59,7 @@ static const struct tn_backend cpu_backend = {
             [TN_OP_MATMUL] = cpu_kernel_matmul,
             [TN_OP_UNSLICE] = cpu_kernel_unslice,
             [TN_OP_CONTIGUOUS] = cpu_kernel_contiguous,
+            [TN_OP_TO_DEVICE] = tn_kernel_to_device,
             [TN_OP_CONCAT] = cpu_kernel_concat,
             [TN_OP_PAD] = cpu_kernel_pad,
             [TN_OP_PAD_ADJOINT] = cpu_kernel_pad_adjoint,

@@ -290,6 +290,7 @@ static const struct tn_backend cuda_backend = {
             [TN_OP_MATMUL] = cuda_kernel_matmul_checked,
             [TN_OP_UNSLICE] = cuda_kernel_unslice_checked,
             [TN_OP_CONTIGUOUS] = cuda_kernel_contiguous_checked,
+            [TN_OP_TO_DEVICE] = tn_kernel_to_device,
             [TN_OP_CONCAT] = cuda_kernel_concat_checked,
             [TN_OP_PAD] = cuda_kernel_pad_checked,
             [TN_OP_PAD_ADJOINT] = cuda_kernel_pad_adjoint_checked,

@@ -144,6 +144,7 @@ APPLY(unsqueeze_end, ag_unsqueeze(in[0], 2))
 APPLY(flatten, ag_flatten(in[0], 1))
 APPLY(flatten_all, ag_flatten(in[0], 0))
 APPLY(contiguous, ag_contiguous(in[0]))
+APPLY(to_cpu, ag_to_device(in[0], TN_CPU))
 
 /* ag_contiguous of a transposed view made inside the op: out = x^T, dense */
 APPLY(contiguous_of_transpose, ag_contiguous(ag_transpose(in[0], 0, 1)))
@@ -328,6 +329,8 @@ static const struct op_case cases[] = {
     /* CONTIGUOUS of transposed views */
     {TN_OP_CONTIGUOUS, "contiguous of a strided input", CHECK_ALL, X1(3, T(-2, 2), 2, 3, 4), apply_contiguous, ref_copy, OUT(3, 2, 3, 4), TOL},
     {TN_OP_CONTIGUOUS, "contiguous of a transpose", CHECK_ALL, X1(2, R(-2, 2), 3, 4), apply_contiguous_of_transpose, ref_contiguous_of_transpose, OUT(2, 4, 3), TOL},
+    /* TO_DEVICE: to the CPU here (a dense copy); test_cuda runs it from the GPU */
+    {TN_OP_TO_DEVICE, "to_device cpu of a strided input", CHECK_ALL, X1(3, T(-2, 2), 2, 3, 4), apply_to_cpu, ref_copy, OUT(3, 2, 3, 4), TOL},
     /* CONCAT */
     {TN_OP_CONCAT, "concat 2 along axis 0", CHECK_ALL, 2,
      {{2, {2, 3}, R(-2, 2), true}, {2, {1, 3}, R(-2, 2), true}},
