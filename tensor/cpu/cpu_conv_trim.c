@@ -7,8 +7,11 @@
  * the critic's last conv). When the taps that meet the image are a sub-rectangle and the
  * convolution without the others (padding reduced by the taps cut at the top and left) has the
  * same output size, the op runs on the cropped weight; the weight gradient of a cut tap is 0.
- * Anything else goes to cpu_conv.c unchanged. Not here: the conv arithmetic itself.
+ * Anything else goes to cpu_conv.c unchanged. When the taps left cover the whole image and
+ * give one output pixel (that 2x2 map again), the op is a plain product with x or dx seen as
+ * [N, C*H*W]: one sgemm, no column matrix. Not here: any other conv arithmetic.
  */
+#include <cblas.h>
 #include <string.h>
 
 #include "cpu_internal.h"
@@ -44,6 +47,39 @@ static void copy_taps(float *w, int64_t planes, int64_t kh, int64_t kw, float *c
         }
 }
 
+/* t itself when dense, else a dense copy in the open scope */
+static struct tn_tensor *dense_of(struct tn_tensor *t) {
+    if (tn_is_contiguous(t)) return t;
+    struct tn_op_params none = {0};
+    return tn_op_run(TN_OP_CONTIGUOUS, 1, &t, &none);
+}
+
+/* The op when the cropped kernel covers the image and the output is 1x1 (groups 1), with
+ * crop [K, R] (R = C*H*W) the cropped weight or, for the weight gradient, its result:
+ *   y [N, K] = x [N, R] crop^T,   dx [N, R] = gy [N, K] crop,   dcrop [K, R] = gy^T x. */
+static void whole_image(const struct tn_kernel_args *a, const int64_t *x_shape, float *crop,
+                        int64_t k) {
+    int n = (int)x_shape[0], r = (int)(x_shape[1] * x_shape[2] * x_shape[3]), kk = (int)k;
+    float *out = tn_data(a->out);
+    if (a->op == TN_OP_CONV2D) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, kk, r, 1.0f,
+                    tn_data(dense_of(a->in[0])), r, crop, r, 0.0f, out, kk);
+    } else if (a->op == TN_OP_CONV2D_GRAD_INPUT) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, r, kk, 1.0f,
+                    tn_data(dense_of(a->in[0])), kk, crop, r, 0.0f, out, r);
+    } else {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kk, r, n, 1.0f,
+                    tn_data(dense_of(a->in[1])), kk, tn_data(dense_of(a->in[0])), r, 0.0f,
+                    crop, r);
+        return;
+    }
+    if (a->n_inputs < 3) return;
+    const float *bias = tn_data(dense_of(a->in[2])); /* one value per output channel */
+    int64_t channels = a->out->shape[1], plane = a->out->numel / (n * channels);
+    for (int64_t i = 0; i < n * channels; i++)
+        for (int64_t j = 0; j < plane; j++) out[i * plane + j] += bias[i % channels];
+}
+
 bool cpu_conv_trim(const struct tn_kernel_args *a, const int64_t *x_shape,
                    const int64_t *w_shape) {
     const struct tn_conv_geom *g = &a->params->conv;
@@ -65,15 +101,29 @@ bool cpu_conv_trim(const struct tn_kernel_args *a, const int64_t *x_shape,
         tn_conv_out_size(x_shape[3], (int)cols, g->stride[1], p.conv.padding[1], g->dilation[1]) != wo)
         return false;
 
+    bool whole = g->groups == 1 && ho == 1 && wo == 1 && rows == x_shape[2] &&
+                 cols == x_shape[3] && p.conv.padding[0] == 0 && p.conv.padding[1] == 0 &&
+                 g->dilation[0] == 1 && g->dilation[1] == 1;
+
     tn_scope_begin();
     int64_t planes = w_shape[0] * w_shape[1], crop_shape[4] = {w_shape[0], w_shape[1], rows, cols};
-    if (a->op == TN_OP_CONV2D || a->op == TN_OP_CONV2D_GRAD_INPUT) {
+    if (whole && a->op == TN_OP_CONV2D_GRAD_WEIGHT) {
+        struct tn_tensor *dcrop = tn_empty(TN_CPU, 4, crop_shape);
+        whole_image(a, x_shape, tn_data(dcrop), w_shape[0]);
+        memset(tn_data(a->out), 0, sizeof(float) * (size_t)a->out->numel);
+        copy_taps(tn_data(a->out), planes, kh, kw, tn_data(dcrop), r0, rows, c0, cols, true);
+    } else if (a->op == TN_OP_CONV2D || a->op == TN_OP_CONV2D_GRAD_INPUT) {
         struct tn_tensor *w = a->in[1], *crop = tn_empty(TN_CPU, 4, crop_shape);
         if (!tn_is_contiguous(w)) {
             struct tn_op_params none = {0};
             w = tn_op_run(TN_OP_CONTIGUOUS, 1, &w, &none);
         }
         copy_taps(tn_data(w), planes, kh, kw, tn_data(crop), r0, rows, c0, cols, false);
+        if (whole) {
+            whole_image(a, x_shape, tn_data(crop), w_shape[0]);
+            tn_scope_end();
+            return true;
+        }
         struct tn_tensor *in[3] = {a->in[0], crop, a->n_inputs == 3 ? a->in[2] : NULL};
         struct tn_kernel_args cropped = {a->op, a->out, a->n_inputs, in, &p};
         if (a->op == TN_OP_CONV2D) cpu_kernel_conv2d(&cropped);

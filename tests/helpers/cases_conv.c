@@ -179,6 +179,9 @@ SPEC(gw_plain, CALL_GRAD_WEIGHT, GEOM(1, 1, 1, 1, 1, 1, 1), {4, 3, 3, 3})
 SPEC(gw_grouped, CALL_GRAD_WEIGHT, GEOM(2, 2, 1, 1, 2, 2, 2), {6, 2, 3, 3})
 SPEC(gw_nonsquare, CALL_GRAD_WEIGHT, GEOM(1, 2, 1, 0, 2, 1, 1), {2, 2, 2, 3})
 SPEC(gi_cut, CALL_GRAD_INPUT, GEOM(2, 2, 1, 1, 1, 1, 1), {2, 3, 2, 2})
+SPEC(k5_p2, CALL_CONV, GEOM(1, 1, 2, 2, 1, 1, 1))
+SPEC(gi_k5_p2, CALL_GRAD_INPUT, GEOM(1, 1, 2, 2, 1, 1, 1), {2, 3, 2, 2})
+SPEC(gw_k5_p2, CALL_GRAD_WEIGHT, GEOM(1, 1, 2, 2, 1, 1, 1), {4, 3, 5, 5})
 SPEC(gw_cut, CALL_GRAD_WEIGHT, GEOM(2, 2, 1, 1, 1, 1, 1), {4, 3, 4, 4})
 SPEC(tr_s2, CALL_TRANSPOSE, GEOM(2, 2, 1, 1, 1, 1, 1))
 SPEC(tr_s2_op1, CALL_TRANSPOSE, GEOM(2, 2, 1, 1, 1, 1, 1), .output_padding = 1)
@@ -238,6 +241,16 @@ static const struct op_case cases[] = {
     {TN_OP_CONV2D, "conv2d k4 s2 p1 on a 3x2 map (taps cut to 3x2)", CHECK_ALL, 2,
      {IN4(R(-1, 1), 2, 3, 3, 2), IN4(T(-1, 1), 4, 3, 4, 4)},
      apply_k4_s2_p1, ref_k4_s2_p1, OUT4(2, 4, 1, 1), TOL},
+    /* cut taps that still leave a 2x2 output (not the one-pixel product) */
+    {TN_OP_CONV2D, "conv2d k5 p2 on a 2x2 map (taps cut to 3x3)", CHECK_ALL, 2,
+     {IN4(R(-1, 1), 2, 3, 2, 2), IN4(R(-1, 1), 4, 3, 5, 5)},
+     apply_k5_p2, ref_k5_p2, OUT4(2, 4, 2, 2), TOL},
+    {TN_OP_CONV2D_GRAD_INPUT, "conv2d grad input k5 p2 on a 2x2 map (taps cut)", CHECK_ALL, 2,
+     {IN4(R(-1, 1), 2, 4, 2, 2), IN4(R(-1, 1), 4, 3, 5, 5)},
+     apply_gi_k5_p2, ref_gi_k5_p2, OUT4(2, 3, 2, 2), TOL},
+    {TN_OP_CONV2D_GRAD_WEIGHT, "conv2d grad weight k5 p2 on a 2x2 map (cut taps get 0)", CHECK_ALL, 2,
+     {IN4(R(-1, 1), 2, 3, 2, 2), IN4(R(-1, 1), 2, 4, 2, 2)},
+     apply_gw_k5_p2, ref_gw_k5_p2, OUT4(4, 3, 5, 5), TOL},
     {TN_OP_CONV2D, "conv2d 1x1", CHECK_ALL, 2,
      {IN4(T(-1, 1), 2, 3, 4, 3), IN4(R(-1, 1), 5, 3, 1, 1)},
      apply_pointwise, ref_pointwise, OUT4(2, 5, 4, 3), TOL},
