@@ -12,6 +12,7 @@
  * [N, C*H*W]: one sgemm, no column matrix. Not here: any other conv arithmetic.
  */
 #include <cblas.h>
+#include <omp.h>
 #include <string.h>
 
 #include "cpu_internal.h"
@@ -37,14 +38,18 @@ static bool taps_used(int64_t in, int64_t out, int64_t k, int64_t s, int64_t pad
  * into (or, when back, from) the dense crop [planes, rows, cols]. */
 static void copy_taps(float *w, int64_t planes, int64_t kh, int64_t kw, float *crop, int64_t r0,
                       int64_t rows, int64_t c0, int64_t cols, bool back) {
-    for (int64_t q = 0; q < planes; q++) /* rows of a few floats: no memcpy calls */
-        for (int64_t i = 0; i < rows; i++) {
-            float *full = w + (q * kh + r0 + i) * kw + c0, *part = crop + (q * rows + i) * cols;
-            for (int64_t j = 0; j < cols; j++) {
-                if (back) full[j] = part[j];
-                else part[j] = full[j];
-            }
-        }
+    /* rows of a few floats: plain loops, no memcpy calls, no branch inside */
+    if (back) {
+        for (int64_t q = 0; q < planes; q++)
+            for (int64_t i = 0; i < rows; i++)
+                for (int64_t j = 0; j < cols; j++)
+                    w[(q * kh + r0 + i) * kw + c0 + j] = crop[(q * rows + i) * cols + j];
+    } else {
+        for (int64_t q = 0; q < planes; q++)
+            for (int64_t i = 0; i < rows; i++)
+                for (int64_t j = 0; j < cols; j++)
+                    crop[(q * rows + i) * cols + j] = w[(q * kh + r0 + i) * kw + c0 + j];
+    }
 }
 
 /* t itself when dense, else a dense copy in the open scope */
@@ -61,16 +66,29 @@ static void whole_image(const struct tn_kernel_args *a, const int64_t *x_shape, 
                         int64_t k) {
     int n = (int)x_shape[0], r = (int)(x_shape[1] * x_shape[2] * x_shape[3]), kk = (int)k;
     float *out = tn_data(a->out);
-    if (a->op == TN_OP_CONV2D) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, kk, r, 1.0f,
-                    tn_data(dense_of(a->in[0])), r, crop, r, 0.0f, out, kk);
-    } else if (a->op == TN_OP_CONV2D_GRAD_INPUT) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, r, kk, 1.0f,
-                    tn_data(dense_of(a->in[0])), kk, crop, r, 0.0f, out, r);
+    /* split over our threads, each product on one thread: OpenBLAS threading a product this
+     * small spends most of its time in sched_yield */
+    int parts = omp_get_max_threads();
+    double work = (double)n * (double)r * (double)kk;
+    bool par = parts > 1 && work >= 4e6 && !omp_in_parallel();
+    if (!par) parts = 1;
+    if (a->op == TN_OP_CONV2D || a->op == TN_OP_CONV2D_GRAD_INPUT) {
+        const float *in = tn_data(dense_of(a->in[0]));
+        bool fwd = a->op == TN_OP_CONV2D;
+        int in_cols = fwd ? r : kk, out_cols = fwd ? kk : r;
+        CPU_PARALLEL_FOR(par, part, parts,
+            int lo = (int)(n * part / parts), hi = (int)(n * (part + 1) / parts);
+            if (hi > lo)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, fwd ? CblasTrans : CblasNoTrans,
+                            hi - lo, out_cols, fwd ? r : kk, 1.0f, in + (int64_t)lo * in_cols,
+                            in_cols, crop, r, 0.0f, out + (int64_t)lo * out_cols, out_cols););
     } else {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kk, r, n, 1.0f,
-                    tn_data(dense_of(a->in[1])), kk, tn_data(dense_of(a->in[0])), r, 0.0f,
-                    crop, r);
+        const float *gy = tn_data(dense_of(a->in[1])), *x = tn_data(dense_of(a->in[0]));
+        CPU_PARALLEL_FOR(par, part, parts,
+            int lo = (int)(kk * part / parts), hi = (int)(kk * (part + 1) / parts);
+            if (hi > lo)
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, hi - lo, r, n, 1.0f,
+                            gy + lo, kk, x, r, 0.0f, crop + (int64_t)lo * r, r););
         return;
     }
     if (a->n_inputs < 3) return;
