@@ -18,7 +18,6 @@
  * correlation of the zero-padded gy with that phase's taps; dW reads col rows by pointer
  * against gy^T. Images run side by side on the threads, or one image's tiles when N is small.
  */
-#include <cblas.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,17 +205,14 @@ static void run_chunk(const struct conv *cv, enum tn_op op, float *a, float *b, 
     }
     for (int64_t g = 0; g < cv->g; g++) {
         if (op == TN_OP_CONV2D) /* y = W x col */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, kg, cols, rg, 1.0f,
-                        b + g * kg * rg, rg, x + g * rg * cols, cols, 0.0f,
-                        (nb > 1 ? stage : out) + g * kg * cols, cols);
+            cpu_sgemm(false, false, kg, cols, rg, b + g * kg * rg, rg, x + g * rg * cols, cols,
+                      0.0f, (nb > 1 ? stage : out) + g * kg * cols, cols);
         else if (op == TN_OP_CONV2D_GRAD_INPUT) /* col = W^T x gy */
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rg, cols, kg, 1.0f,
-                        b + g * kg * rg, rg, gy + g * kg * cols, cols, 0.0f,
-                        (own ? out : col) + g * rg * cols, cols);
+            cpu_sgemm(true, false, rg, cols, kg, b + g * kg * rg, rg, gy + g * kg * cols, cols,
+                      0.0f, (own ? out : col) + g * rg * cols, cols);
         else /* dW = beta dW + gy x col^T */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, kg, rg, cols, 1.0f,
-                        gy + g * kg * cols, cols, x + g * rg * cols, cols, beta,
-                        out + g * kg * rg, rg);
+            cpu_sgemm(false, true, kg, rg, cols, gy + g * kg * cols, cols, x + g * rg * cols,
+                      cols, beta, out + g * kg * rg, rg);
     }
     if (op == TN_OP_CONV2D && nb > 1) restage(cv, out, stage, nb, false);
     if (op == TN_OP_CONV2D_GRAD_INPUT && !own) col2im(cv, col, nb, out, par);

@@ -9,10 +9,8 @@
  * same output size, the op runs on the cropped weight; the weight gradient of a cut tap is 0.
  * Anything else goes to cpu_conv.c unchanged. When the taps left cover the whole image and
  * give one output pixel (that 2x2 map again), the op is a plain product with x or dx seen as
- * [N, C*H*W]: one sgemm, no column matrix. Not here: any other conv arithmetic.
+ * [N, C*H*W]: one product (cpu_sgemm), no column matrix. Not here: any other conv arithmetic.
  */
-#include <cblas.h>
-#include <omp.h>
 #include <string.h>
 
 #include "cpu_internal.h"
@@ -66,29 +64,14 @@ static void whole_image(const struct tn_kernel_args *a, const int64_t *x_shape, 
                         int64_t k) {
     int n = (int)x_shape[0], r = (int)(x_shape[1] * x_shape[2] * x_shape[3]), kk = (int)k;
     float *out = tn_data(a->out);
-    /* split over our threads, each product on one thread: OpenBLAS threading a product this
-     * small spends most of its time in sched_yield */
-    int parts = omp_get_max_threads();
-    double work = (double)n * (double)r * (double)kk;
-    bool par = parts > 1 && work >= 4e6 && !omp_in_parallel();
-    if (!par) parts = 1;
-    if (a->op == TN_OP_CONV2D || a->op == TN_OP_CONV2D_GRAD_INPUT) {
-        const float *in = tn_data(dense_of(a->in[0]));
-        bool fwd = a->op == TN_OP_CONV2D;
-        int in_cols = fwd ? r : kk, out_cols = fwd ? kk : r;
-        CPU_PARALLEL_FOR(par, part, parts,
-            int lo = (int)(n * part / parts), hi = (int)(n * (part + 1) / parts);
-            if (hi > lo)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, fwd ? CblasTrans : CblasNoTrans,
-                            hi - lo, out_cols, fwd ? r : kk, 1.0f, in + (int64_t)lo * in_cols,
-                            in_cols, crop, r, 0.0f, out + (int64_t)lo * out_cols, out_cols););
+    if (a->op == TN_OP_CONV2D) {
+        cpu_sgemm(false, true, n, kk, r, tn_data(dense_of(a->in[0])), r, crop, r, 0.0f, out, kk);
+    } else if (a->op == TN_OP_CONV2D_GRAD_INPUT) {
+        cpu_sgemm(false, false, n, r, kk, tn_data(dense_of(a->in[0])), kk, crop, r, 0.0f, out,
+                  r);
     } else {
-        const float *gy = tn_data(dense_of(a->in[1])), *x = tn_data(dense_of(a->in[0]));
-        CPU_PARALLEL_FOR(par, part, parts,
-            int lo = (int)(kk * part / parts), hi = (int)(kk * (part + 1) / parts);
-            if (hi > lo)
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, hi - lo, r, n, 1.0f,
-                            gy + lo, kk, x, r, 0.0f, crop + (int64_t)lo * r, r););
+        cpu_sgemm(true, false, kk, r, n, tn_data(dense_of(a->in[1])), kk,
+                  tn_data(dense_of(a->in[0])), r, 0.0f, crop, r);
         return;
     }
     if (a->n_inputs < 3) return;

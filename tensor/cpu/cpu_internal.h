@@ -35,6 +35,15 @@ struct cpu_loop {
     float *base[CPU_MAX_OPERANDS];
 };
 
+/* Multiply-adds from which cpu_sgemm splits one product over the threads. */
+#define CPU_SGEMM_SPLIT_MIN 4e6
+
+/* Row-major C [m, n] = op(A) op(B) + beta C, op = transpose when ta / tb (cblas_sgemm's
+ * arguments). Outside a parallel region a product of CPU_SGEMM_SPLIT_MIN multiply-adds or
+ * more is split in row or column blocks over the OpenMP threads, one-thread sgemm each. */
+void cpu_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+               const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+
 /* Runs fn(ctx) on a team of nt OpenMP threads, or directly on this thread when nt is 1;
  * worksharing loops in fn bind to that team or run whole. A team of one would still be a
  * parallel region, and a region or an OpenBLAS call inside it is then nested: libgomp starts
