@@ -24,9 +24,6 @@ run=runs/default
 [ -e "$run" ] && run="runs/default-$(date +%Y%m%d-%H%M%S)"
 mkdir -p runs
 echo "== training the default GWAE into $run"
-# Threads that sleep instead of spinning between parallel regions: on a machine with other
-# work on its cores, spinning OpenMP threads slow each step down many times over.
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 start=$(date +%s)
 build/gwae train --out "$run" "$@"
 echo "== done in $(( $(date +%s) - start )) s"
