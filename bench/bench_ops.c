@@ -20,6 +20,7 @@
  * carry peak_mib (the allocator's peak since the first timed run, the inputs included) and
  * live_tensors; the program fails if the repetitions leave tensors behind.
  */
+#define _POSIX_C_SOURCE 199309L /* clock_gettime */
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>

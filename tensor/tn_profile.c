@@ -5,6 +5,8 @@
  * addressing table keyed by the op and its first two input shapes; when it is full, further
  * shapes are counted under their op only. The reports sort by total time.
  */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+
 #include "tn_profile.h"
 
 #include <stdio.h>
