@@ -146,6 +146,14 @@ void gw_critic_steps(struct gw_model *m, struct tn_tensor *x, struct tn_rng *rng
     tn_scope_end();
 }
 
+void gw_set_iteration_lr(struct gw_model *m, int64_t step) {
+    double f = m->cfg.warmup_steps > 0 && step < m->cfg.warmup_steps
+                   ? (double)(step > 0 ? step : 1) / (double)m->cfg.warmup_steps
+                   : 1.0;
+    nn_optim_set_lr(m->opt_main, m->cfg.lr * f);
+    nn_optim_set_lr(m->opt_critic, m->cfg.lr_critic * f);
+}
+
 void gw_train_step(struct gw_model *m, struct tn_tensor *x, struct tn_rng *rng, struct gw_losses *t) {
     gw_main_step(m, x, rng, t);
     gw_critic_steps(m, x, rng, t);

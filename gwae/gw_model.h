@@ -28,6 +28,8 @@ struct gw_config {
     float c_init;            /* initial C (2.5) */
     double lr, lr_critic;    /* RMSprop learning rates (1e-4 each, the official settings) */
     int n_critic;            /* critic steps per main step (5) */
+    int sn_iterations;       /* spectral-norm power iterations per critic forward (1) */
+    int warmup_steps;        /* learning rates rise linearly over this many iterations (0) */
     int batch;               /* B (64) */
 };
 
@@ -122,6 +124,10 @@ void gw_main_step(struct gw_model *m, struct tn_tensor *x, struct tn_rng *rng, s
 /* n_critic critic steps on batch x, each with fresh latent draws. */
 void gw_critic_steps(struct gw_model *m, struct tn_tensor *x, struct tn_rng *rng,
                      struct gw_losses *terms);
+
+/* Sets both optimizers' learning rates for training iteration `step` (1-based): cfg.lr and
+ * cfg.lr_critic times min(1, step / cfg.warmup_steps), or the plain rates without warm-up. */
+void gw_set_iteration_lr(struct gw_model *m, int64_t step);
 
 /* One training iteration: gw_main_step, then gw_critic_steps (the official order). */
 void gw_train_step(struct gw_model *m, struct tn_tensor *x, struct tn_rng *rng,

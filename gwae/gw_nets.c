@@ -18,6 +18,7 @@ struct gw_config gw_config_defaults(void) {
         .image_size = 64, .channels = 3, .latent = 16, .width = 1.0f, .components = 10,
         .lambda_w = 1.0f, .lambda_d = 1.0f, .lambda_h = 0.03f, .lambda_gp = 10.0f,
         .drift = 1e-4f, .c_init = 2.5f, .lr = 1e-4, .lr_critic = 1e-4, .n_critic = 5,
+        .sn_iterations = 1,
         .batch = 64,
     };
     snprintf(c.prior, sizeof c.prior, "np");
@@ -33,6 +34,9 @@ enum tn_status gw_config_check(const struct gw_config *c) {
     if (!(c->width > 0.0f && c->width <= 4.0f)) return tn_error(TN_ERR_INVALID, "width %g out of (0, 4]", c->width);
     if (c->batch < 2) return tn_error(TN_ERR_INVALID, "batch %d: the GW scale needs at least 2 samples", c->batch);
     if (c->n_critic < 0) return tn_error(TN_ERR_INVALID, "n_critic must not be negative");
+    if (c->sn_iterations < 1)
+        return tn_error(TN_ERR_INVALID, "sn_iterations must be at least 1");
+    if (c->warmup_steps < 0) return tn_error(TN_ERR_INVALID, "warmup_steps must not be negative");
     if (!(c->lr > 0) || !(c->lr_critic > 0)) return tn_error(TN_ERR_INVALID, "learning rates must be positive");
     if (!(c->c_init > 0)) return tn_error(TN_ERR_INVALID, "initial C must be positive");
     if (!(c->lambda_w >= 0 && c->lambda_d >= 0 && c->lambda_h >= 0 && c->lambda_gp >= 0 && c->drift >= 0))
@@ -105,9 +109,9 @@ static struct nn_module *build_decoder(struct gw_model *m, struct tn_rng *rng) {
     return &dec->base;
 }
 
-/* a spectrally normalised layer */
-static struct nn_module *sn(struct nn_module *layer, struct tn_rng *rng) {
-    return nn_spectral_norm(layer, 1, rng);
+/* a spectrally normalised layer with the configured power iterations */
+static struct nn_module *sn(const struct gw_config *c, struct nn_module *layer, struct tn_rng *rng) {
+    return nn_spectral_norm(layer, c->sn_iterations, rng);
 }
 
 static void build_critic(struct gw_model *m, struct tn_rng *rng) {
@@ -120,26 +124,26 @@ static void build_critic(struct gw_model *m, struct tn_rng *rng) {
     int64_t in = c->channels;
     for (int i = 0; i < n; i++) {
         int64_t out = wide(c, full[6 - n + i]);
-        nn_sequential_add(xb, sn(&nn_conv2d_new(name_of(buf, "conv", i), in, out, 4, 2, 1, 1, 1, true, TN_PAD_ZEROS, rng)->base, rng));
+        nn_sequential_add(xb, sn(c, &nn_conv2d_new(name_of(buf, "conv", i), in, out, 4, 2, 1, 1, 1, true, TN_PAD_ZEROS, rng)->base, rng));
         nn_sequential_add(xb, &nn_leaky_relu_new(name_of(buf, "act", i), 0.2f)->base);
         in = out;
     }
     int64_t feat = wide(c, 64), hid = wide(c, 256);
     nn_sequential_add(xb, &nn_flatten_new("flatten", 1)->base);
-    nn_sequential_add(xb, sn(&nn_linear_new("fc", in, feat, true, rng)->base, rng));
+    nn_sequential_add(xb, sn(c, &nn_linear_new("fc", in, feat, true, rng)->base, rng));
     struct nn_sequential *zb = nn_sequential_new("z");
-    nn_sequential_add(zb, sn(&nn_linear_new("fc0", c->latent, hid, true, rng)->base, rng));
+    nn_sequential_add(zb, sn(c, &nn_linear_new("fc0", c->latent, hid, true, rng)->base, rng));
     nn_sequential_add(zb, &nn_leaky_relu_new("act0", 0.2f)->base);
-    nn_sequential_add(zb, sn(&nn_linear_new("fc1", hid, hid, true, rng)->base, rng));
+    nn_sequential_add(zb, sn(c, &nn_linear_new("fc1", hid, hid, true, rng)->base, rng));
     nn_sequential_add(zb, &nn_leaky_relu_new("act1", 0.2f)->base);
-    nn_sequential_add(zb, sn(&nn_linear_new("fc2", hid, feat, true, rng)->base, rng));
+    nn_sequential_add(zb, sn(c, &nn_linear_new("fc2", hid, feat, true, rng)->base, rng));
     nn_sequential_add(zb, &nn_leaky_relu_new("act2", 0.2f)->base);
     struct nn_sequential *stem = nn_sequential_new("xz");
-    nn_sequential_add(stem, sn(&nn_linear_new("fc0", 2 * feat, hid, true, rng)->base, rng));
+    nn_sequential_add(stem, sn(c, &nn_linear_new("fc0", 2 * feat, hid, true, rng)->base, rng));
     nn_sequential_add(stem, &nn_leaky_relu_new("act0", 0.2f)->base);
-    nn_sequential_add(stem, sn(&nn_linear_new("fc1", hid, hid, true, rng)->base, rng));
+    nn_sequential_add(stem, sn(c, &nn_linear_new("fc1", hid, hid, true, rng)->base, rng));
     nn_sequential_add(stem, &nn_leaky_relu_new("act1", 0.2f)->base);
-    nn_sequential_add(stem, sn(&nn_linear_new("fc2", hid, 1, true, rng)->base, rng));
+    nn_sequential_add(stem, sn(c, &nn_linear_new("fc2", hid, 1, true, rng)->base, rng));
     struct nn_sequential *critic = nn_sequential_new("critic");
     m->critic_x = nn_module_add_child(&critic->base, &xb->base);
     m->critic_z = nn_module_add_child(&critic->base, &zb->base);

@@ -244,6 +244,7 @@ static bool train_batch(struct trainer *tr, int64_t b) {
     struct tn_tensor *x = tn_to_device(gw_dataset_batch(&tr->data.train, tr->perm + first, k),
                                        gw_model_device(tr->model));
     double t0 = tool_now();
+    gw_set_iteration_lr(tr->model, tr->st.step + 1);
     gw_train_step(tr->model, x, &tr->st.rng, &t);
     double step_time = tool_now() - t0;
     tn_scope_end();

@@ -74,6 +74,10 @@ static const struct opt_spec train_specs[] = {
      "RMSprop learning rate of the critic"},
     {"n-critic", OPT_INT, F(cfg.n_critic), 0, 100, NULL, OPT_FIXED, "Optimisation", "N",
      "critic steps per training iteration"},
+    {"warmup-steps", OPT_INT, F(cfg.warmup_steps), 0, 1e9, NULL, OPT_FIXED, "Optimisation", "N",
+     "learning rates rise linearly over the first N iterations (0: none, as the official code)"},
+    {"sn-iterations", OPT_INT, F(cfg.sn_iterations), 1, 100, NULL, OPT_FIXED, "Optimisation", "N",
+     "spectral-norm power iterations per critic forward (1 as the official code)"},
     {"seed", OPT_U64, F(seed), 0, 0, NULL, OPT_FIXED, "Optimisation", "S",
      "seeds the initial weights, the split, the shuffling and every draw"},
     {"epochs", OPT_INT, F(epochs), 1, 1e9, NULL, OPT_RUN, "Run", "N", "train at most N epochs in all (a resume counts the earlier ones)"},
@@ -111,6 +115,10 @@ void settings_defaults(struct tool_settings *s) {
     s->cfg.lr = 5e-4;
     s->cfg.lr_critic = 5e-4;
     s->cfg.n_critic = 2;
+    /* at 5x the official rate RMSprop's first steps (about 10 lr per weight, sign-like) blow
+     * the encoder's variances up and the critic's outputs with them (1e11 at step 2, NaN for
+     * some seeds); a linear warm-up over the first 100 iterations avoids it */
+    s->cfg.warmup_steps = 100;
     snprintf(s->cfg.prior, sizeof s->cfg.prior, "np");
     snprintf(s->dataset, sizeof s->dataset, "fashion-mnist");
     snprintf(s->data, sizeof s->data, "/usr/share/datasets/fashion-mnist");
