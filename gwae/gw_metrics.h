@@ -54,6 +54,11 @@ double gw_gromov_wasserstein(const double *c1, int64_t n, const double *c2, int6
 double gw_gw_objective(const double *c1, int64_t n, const double *c2, int64_t m,
                        enum gw_gw_loss loss, const double *plan);
 
+/* Exact optimal transport (gw_metric_transport.c) between uniform weights on n and m points
+ * for cost[n, m]: plan[n, m] gets rows summing to 1/n and columns to 1/m (a permutation / n
+ * when n == m). Returns sum cost * plan. */
+double gw_emd_uniform(const double *cost, int64_t n, int64_t m, double *plan);
+
 /* ---- isometry (gw_metric_isometry.c) ---- */
 
 /* Pearson correlation of a[n] and b[n] (0 when either is constant). */
@@ -119,6 +124,11 @@ double gw_roc(const double *neg, int64_t n_neg, const double *pos, int64_t n_pos
 
 /* Mean and unbiased covariance of feat[n, dim] into mean[dim] and cov[dim, dim]. */
 void gw_mean_cov(const float *feat, int64_t n, int64_t dim, double *mean, double *cov);
+
+/* Eigendecomposition of the symmetric a[dim, dim] by cyclic Jacobi rotations (O(dim^3) per
+ * sweep): values[dim] ascending, vectors[dim, dim] (may be NULL) with eigenvector k in column k,
+ * so a = vectors diag(values) vectors^T. */
+void gw_symmetric_eigen(const double *a, int64_t dim, double *values, double *vectors);
 
 /* Frechet distance between the Gaussians (m1, c1) and (m2, c2) of dimension dim:
  * |m1 - m2|^2 + tr(c1 + c2 - 2 (c1^1/2 c2 c1^1/2)^1/2), through symmetric eigendecompositions
