@@ -12,6 +12,16 @@
 #include "gwae/gw_data.h"
 #include "gwae/gw_model.h"
 
+/* Puts m in evaluation mode with gradient recording off; returns the previous grad mode for
+ * eval_end. */
+bool eval_begin(struct gw_model *m);
+
+/* Back to training mode and the grad mode eval_begin returned. */
+void eval_end(struct gw_model *m, bool grad);
+
+/* Images [first, first + n) of d as a batch [n, C, S, S] (in the current scope). */
+struct tn_tensor *eval_batch_at(const struct gw_dataset *d, int64_t first, int64_t n);
+
 /* Mean of the main loss terms (gw_eval_step) over the first n images of d (n <= 0: all), in
  * batches of the model's batch size; a last batch of one image is left out (the GW scale
  * needs two). Returns the number of images used. */

@@ -41,6 +41,9 @@ static const struct opt_spec train_specs[] = {
      "fraction of the training images held out for validation"},
     {"test-fraction", OPT_DOUBLE, F(test_fraction), 0.001, 0.5, NULL, OPT_FIXED, "Data", "F",
      "fraction used as test set where the source has none (shapes, folder)"},
+    {"holdout-classes", OPT_STRING, F(holdout), 0, 0, NULL, OPT_FIXED, "Data", "LIST",
+     "fashion-mnist: classes (e.g. 5,7,9) removed from train/valid/test; their test images are "
+     "the out-of-distribution set of gwae eval"},
     {"prior", OPT_STRING, F(cfg.prior), 1, 0, NULL, OPT_FIXED, "Model", "NAME",
      "gaussian, np (neural), fnp (factorized neural) or gmp (Gaussian mixture)"},
     {"components", OPT_INT, F(cfg.components), 2, 1024, NULL, OPT_FIXED, "Model", "K",
@@ -143,6 +146,13 @@ bool settings_check(const struct tool_settings *s, char *err, size_t size) {
         snprintf(err, size, "--prior: unknown prior '%s' (known: %s)", s->cfg.prior, names);
         return false;
     }
+    uint32_t mask;
+    if (!settings_holdout_mask(s->holdout, &mask, err, size)) return false;
+    if (mask && strcmp(s->dataset, "fashion-mnist") != 0) {
+        snprintf(err, size, "--holdout-classes needs a labelled dataset (fashion-mnist), not %s",
+                 s->dataset);
+        return false;
+    }
     if (gw_config_check(&s->cfg) != TN_OK) {
         snprintf(err, size, "%s", tn_last_error());
         return false;
@@ -153,6 +163,44 @@ bool settings_check(const struct tool_settings *s, char *err, size_t size) {
 int settings_apply_threads(const struct tool_settings *s) {
     if (s->threads > 0) omp_set_num_threads(s->threads);
     return omp_get_max_threads();
+}
+
+#define CLASSES 10 /* of fashion-mnist, the one labelled source */
+
+bool settings_holdout_mask(const char *list, uint32_t *mask, char *err, size_t size) {
+    *mask = 0;
+    int count = 0;
+    for (const char *p = list; *p;) {
+        char *end;
+        errno = 0;
+        long c = strtol(p, &end, 10);
+        if (end == p || errno || (*end && *end != ',') || *p == '-' || *p == '+' || *p == ' ') {
+            snprintf(err, size, "--holdout-classes: '%s' is not a comma-separated list of class "
+                     "numbers (e.g. 5,7,9)", list);
+            return false;
+        }
+        if (c < 0 || c >= CLASSES) {
+            snprintf(err, size, "--holdout-classes: class %ld is out of range (0..%d)", c, CLASSES - 1);
+            return false;
+        }
+        if (*mask >> c & 1u) {
+            snprintf(err, size, "--holdout-classes: class %ld is listed twice", c);
+            return false;
+        }
+        *mask |= 1u << c;
+        count++;
+        p = *end ? end + 1 : end;
+        if (*end && !*p) {
+            snprintf(err, size, "--holdout-classes: '%s' ends with a comma", list);
+            return false;
+        }
+    }
+    if (count > CLASSES - 2) {
+        snprintf(err, size, "--holdout-classes: holding out %d of %d classes leaves fewer than 2 "
+                 "to train on", count, CLASSES);
+        return false;
+    }
+    return true;
 }
 
 struct gw_data_options settings_data_options(const struct tool_settings *s) {
@@ -167,6 +215,8 @@ struct gw_data_options settings_data_options(const struct tool_settings *s) {
     o.valid_fraction = s->valid_fraction;
     o.test_fraction = s->test_fraction;
     o.seed = s->seed;
+    char err[256];
+    settings_holdout_mask(s->holdout, &o.holdout, err, sizeof err); /* checked by settings_check */
     return o;
 }
 

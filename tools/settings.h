@@ -23,6 +23,7 @@ struct tool_settings {
     int64_t limit;             /* training images used (0: all) */
     int64_t shapes_count;      /* scenes generated for the shapes dataset */
     double valid_fraction, test_fraction;
+    char holdout[64];          /* held-out classes, "5,7,9" ("" for none; fashion-mnist) */
     uint64_t seed;
     int epochs;                /* at most this many epochs */
     int64_t steps;             /* at most this many training iterations (0: no cap) */
@@ -48,6 +49,10 @@ bool settings_check(const struct tool_settings *s, char *err, size_t size);
 
 /* Applies --threads (when set) and returns the thread count in use. */
 int settings_apply_threads(const struct tool_settings *s);
+
+/* The classes of a --holdout-classes list ("5,7,9": distinct labels 0..9, at most 8 of them,
+ * "" for none) as a bit mask; false with the reason in err. */
+bool settings_holdout_mask(const char *list, uint32_t *mask, char *err, size_t size);
 
 /* The data loader options of s (pointing into s). */
 struct gw_data_options settings_data_options(const struct tool_settings *s);
