@@ -38,6 +38,7 @@ enum tn_status gw_classifier_new(int image_size, int classes, struct tn_rng *rng
     struct gw_classifier *c = calloc(1, sizeof *c);
     if (!c) return tn_error(TN_ERR_OOM, "classifier: out of host memory");
     int64_t side = image_size / 8;
+    tn_scope_begin(); /* the layers keep their own references to the weights */
     c->features = &nn_sequential_of(
         "features", &nn_conv2d_new("", 3, 16, 3, 2, 1, 1, 1, true, TN_PAD_ZEROS, rng)->base,
         &nn_relu_new("")->base,
@@ -48,6 +49,7 @@ enum tn_status gw_classifier_new(int image_size, int classes, struct tn_rng *rng
         &nn_linear_new("", 64 * side * side, HIDDEN, true, rng)->base, &nn_relu_new("")->base,
         NULL)->base;
     c->head = nn_linear_new("head", HIDDEN, classes, true, rng);
+    tn_scope_end();
     c->image_size = image_size;
     c->classes = classes;
     *out = c;

@@ -100,29 +100,6 @@ static void eval_defaults(struct eval_options *o) {
     snprintf(o->ood_score, sizeof o->ood_score, "decoded");
 }
 
-/* out-of-distribution detection of one set against the test split */
-struct ood_result {
-    const char *name;   /* "heldout" or "shapes" */
-    int64_t n_id, n_ood;
-    double auc;
-    double *fpr, *tpr;
-    int64_t points;
-};
-
-static void ood_run(struct session *ses, const struct gw_dataset *ood, int64_t limit,
-                    enum eval_ood_score kind, struct tn_rng *rng, struct ood_result *r) {
-    int64_t n_id = limit > 0 && limit < ses->data.test.count ? limit : ses->data.test.count;
-    int64_t n_ood = limit > 0 && limit < ood->count ? limit : ood->count;
-    double *s = malloc((size_t)(n_id + n_ood) * sizeof *s);
-    r->fpr = malloc((size_t)(n_id + n_ood + 1) * sizeof *r->fpr);
-    r->tpr = malloc((size_t)(n_id + n_ood + 1) * sizeof *r->tpr);
-    TN_CHECK(s && r->fpr && r->tpr, "eval", "out of host memory");
-    r->n_id = eval_ood_scores(ses->model, &ses->data.test, n_id, kind, rng, s);
-    r->n_ood = eval_ood_scores(ses->model, ood, n_ood, kind, rng, s + n_id);
-    r->auc = gw_roc(s, r->n_id, s + n_id, r->n_ood, r->fpr, r->tpr, &r->points);
-    free(s);
-}
-
 /* everything eval computes besides PSNR and the losses */
 struct results {
     bool gw, isometry, dci, fid;
@@ -130,7 +107,8 @@ struct results {
     struct eval_gw_point gw_mean, gw_se;
     double *dz, *dx, correlation;
     struct eval_dci d;
-    struct ood_result ood[2];
+    struct eval_ood_result ood[2];
+    const char *ood_name[2];   /* "heldout", "shapes" */
     int n_ood;
     struct eval_fid f;
     bool classifier_trained;
@@ -140,10 +118,7 @@ static void results_free(struct results *r) {
     free(r->dz);
     free(r->dx);
     if (r->dci) eval_dci_free(&r->d);
-    for (int i = 0; i < r->n_ood; i++) {
-        free(r->ood[i].fpr);
-        free(r->ood[i].tpr);
-    }
+    for (int i = 0; i < r->n_ood; i++) eval_ood_free(&r->ood[i]);
 }
 
 /* the measurements; 0 or the exit code */
@@ -169,16 +144,18 @@ static int measure(struct session *ses, const struct eval_options *o, struct res
     }
     enum eval_ood_score kind = strcmp(o->ood_score, "data") == 0 ? EVAL_OOD_DATA : EVAL_OOD_DECODED;
     if (!o->skip_ood && ses->data.held_out.count > 0) {
-        r->ood[r->n_ood].name = "heldout";
-        ood_run(ses, &ses->data.held_out, limit, kind, &rng, &r->ood[r->n_ood++]);
+        r->ood_name[r->n_ood] = "heldout";
+        eval_ood_detect(ses->model, &ses->data.test, limit, &ses->data.held_out, limit, kind,
+                        &rng, &r->ood[r->n_ood++]);
     }
     if (!o->skip_ood && strcmp(ses->s.dataset, "fashion-mnist") == 0) {
         struct gw_dataset shapes;
         int64_t n = limit > 0 && limit < ses->data.test.count ? limit : ses->data.test.count;
         if (gw_shapes_generate(n, ses->s.cfg.image_size, SHAPES_OOD_SEED, &shapes) != TN_OK)
             return tool_fail("eval", TOOL_EXIT_FAIL, "%s", tn_last_error());
-        r->ood[r->n_ood].name = "shapes";
-        ood_run(ses, &shapes, limit, kind, &rng, &r->ood[r->n_ood++]);
+        r->ood_name[r->n_ood] = "shapes";
+        eval_ood_detect(ses->model, &ses->data.test, limit, &shapes, limit, kind, &rng,
+                        &r->ood[r->n_ood++]);
         gw_dataset_free(&shapes);
     }
     if (!o->skip_fid) {
@@ -231,9 +208,9 @@ static void put_results(struct json_writer *w, const struct session *ses,
     if (r->n_ood) json_string(w, "ood_score", o->ood_score);
     for (int i = 0; i < r->n_ood; i++) {
         char k[64];
-        snprintf(k, sizeof k, "ood_%s_auc", r->ood[i].name);
+        snprintf(k, sizeof k, "ood_%s_auc", r->ood_name[i]);
         json_number(w, k, r->ood[i].auc);
-        snprintf(k, sizeof k, "ood_%s_images", r->ood[i].name);
+        snprintf(k, sizeof k, "ood_%s_images", r->ood_name[i]);
         json_int(w, k, r->ood[i].n_ood);
     }
     if (r->n_ood) json_int(w, "ood_in_distribution_images", r->ood[0].n_id);
@@ -264,7 +241,7 @@ static bool figures(struct session *ses, const struct eval_options *o, const str
     }
     if (r->dci) f.dci = &r->d;
     for (int i = 0; i < r->n_ood; i++) {
-        f.roc[i].name = r->ood[i].name;
+        f.roc[i].name = r->ood_name[i];
         f.roc[i].fpr = r->ood[i].fpr;
         f.roc[i].tpr = r->ood[i].tpr;
         f.roc[i].points = r->ood[i].points;

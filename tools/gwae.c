@@ -8,36 +8,13 @@
  *   bench        milliseconds per training iteration, main step and critic steps
  *   classifier   the feature classifier of eval's Frechet distances, trained on the run's data
  *
- * Each command has --help. Exit codes are in tool.h. This file also holds the helpers every
- * command uses (the error line, the clock).
+ * Each command has --help. Exit codes are in tool.h; the helpers every command uses (the
+ * error line, the clock) are in tool.c.
  */
-#define _POSIX_C_SOURCE 200809L
-
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "tool.h"
-
-int tool_fail(const char *cmd, int code, const char *fmt, ...) {
-    char msg[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    for (char *c = msg; *c; c++)
-        if (*c == '\n' || *c == '\r') *c = ' ';
-    fflush(stdout);
-    fprintf(stderr, "gwae %s: %s\n", cmd, msg);
-    return code;
-}
-
-double tool_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static const struct {
     const char *name;
