@@ -6,7 +6,10 @@
  * leaves every file already in the run directory byte for byte as it was; a tiny training run
  * writes every promised file and eval, sample, reconstruct and encode work on it; a resumed
  * run continues exactly where a straight run would be; a non-finite loss stops the run and
- * keeps a loadable checkpoint; bench --json prints its fields.
+ * keeps a loadable checkpoint; bench --json prints its fields; --holdout-classes keeps its
+ * classes out and eval reports them as out-of-distribution; eval writes every measurement and
+ * figure it promises, reuses the run's classifier, and refuses bad options without touching
+ * the run.
  *
  * The binary is found next to this test's executable (both are built into the build folder).
  * Runs use the generated shapes dataset at 32x32 with a width-0.125 network, so each trains
@@ -194,7 +197,7 @@ static void train_tiny(const char *name, int steps, const char *extra) {
 /* ---- the command line ---- */
 
 Test(cli, help_of_every_command_exits_0_with_its_usage) {
-    const char *cmds[] = {"train", "eval", "sample", "reconstruct", "encode", "bench"};
+    const char *cmds[] = {"train", "eval", "sample", "reconstruct", "encode", "bench", "classifier"};
     cr_assert_eq(run("--help"), 0);
     cr_assert(strstr(out_text, "usage: gwae <command>"));
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
@@ -446,4 +449,102 @@ Test(cli, bench_json_prints_one_object_per_configuration) {
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         cr_assert(strstr(out_text, fields[i]), "bench --json lacks %s: %s", fields[i], out_text);
     cr_assert_eq(strchr(out_text, '\n'), out_text + strlen(out_text) - 1, "one line expected: %s", out_text);
+}
+
+/* ---- held-out classes and the evaluation ---- */
+
+#define FASHION "/usr/share/datasets/fashion-mnist"
+
+Test(cli, bad_holdout_lists_are_one_line_exit_2_and_change_nothing) {
+    char run_dir[PATH_MAX];
+    snprintf(run_dir, sizeof run_dir, "%s", at("run"));
+    mkdir(run_dir, 0755);
+    write_file(at("run/notes.txt"), "mine\n");
+    struct snapshot before;
+    snap(run_dir, &before);
+    assert_refused(run("train --out %s --holdout-classes 3,3", run_dir), 2, "listed twice", "dup");
+    assert_refused(run("train --out %s --holdout-classes 12", run_dir), 2, "out of range", "12");
+    assert_refused(run("train --out %s --holdout-classes x", run_dir), 2, "comma-separated", "x");
+    assert_refused(run("train --out %s --holdout-classes 0,1,2,3,4,5,6,7,8", run_dir), 2,
+                   "fewer than 2", "all but one");
+    assert_refused(run("train " TINY " --out %s --holdout-classes 1", run_dir), 2,
+                   "labelled dataset", "shapes");
+    assert_unchanged(run_dir, &before, "bad holdout lists");
+    snap_free(&before);
+}
+
+/* asserts metrics.json of the run holds each key */
+static void assert_keys(const char *path, const char *const *keys, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        char want[128];
+        snprintf(want, sizeof want, "\"%s\": ", keys[i]);
+        assert_contains(path, want);
+    }
+}
+
+Test(cli, eval_of_a_shapes_run_writes_every_measurement_and_figure) {
+    train_tiny("run", 16, "--log-every 4"); /* 8 batches per epoch: two epoch lines */
+    assert_contains(at("run/log.jsonl"), "\"event\": \"epoch\", \"epoch\": 2,");
+    assert_contains(at("run/log.jsonl"), "\"gw_estimate\": ");
+    assert_contains(at("run/log.jsonl"), "\"gw_solver\": ");
+    assert_contains(at("run/log.jsonl"), "\"gw_solver_square\": ");
+    int rc = run("eval %s --pairs 300 --gw-batches 2 --classifier-epochs 1", at("run"));
+    cr_assert_eq(rc, 0, "eval: %s", err_text);
+    const char *keys[] = {"test_psnr_mean", "test_loss_gw", "gw_estimate_mean", "gw_estimate_stderr",
+                          "gw_solver_mean", "gw_solver_square_mean", "gw_solver_generated_mean",
+                          "isometry_correlation", "dci_disentanglement", "dci_completeness",
+                          "dci_informativeness", "dci_max_depth", "fd_prior", "fd_reconstruction",
+                          "fd_train_test", "fd_classifier_accuracy", "eval_time_s"};
+    assert_keys(at("run/metrics.json"), keys, sizeof keys / sizeof keys[0]);
+    assert_contains(at("run/metrics.json"), "\"fd_classifier_trained_now\": true");
+    assert_contains(at("run/metrics.json"), "\"dci_scatter_factor\": \"object_hue\"");
+    cr_assert(!strstr(out_text, "ood_"), "a shapes run has no OOD set: %s", out_text);
+    const char *pngs[] = {"traversals.png", "reconstructions.png", "samples.png", "loss_curves.png",
+                          "gw_curve.png", "isometry.png", "dci_scatter.png"};
+    for (size_t i = 0; i < sizeof pngs / sizeof pngs[0]; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "run/%s", pngs[i]);
+        assert_png(at(name));
+    }
+    cr_assert(exists(at("run/classifier.safetensors")));
+    rc = run("eval %s --skip-gw --skip-isometry --skip-dci --skip-figures", at("run"));
+    cr_assert_eq(rc, 0, "second eval: %s", err_text);
+    cr_assert(strstr(out_text, "\"fd_classifier_trained_now\": false"), "classifier not reused: %s",
+              out_text);
+    cr_assert(!strstr(out_text, "gw_solver") && !strstr(out_text, "dci_"), "skipped parts ran");
+    cr_assert_eq(run("classifier %s --epochs 1 --limit 32", at("run")), 0, "%s", err_text);
+    cr_assert(strstr(out_text, "\"classifier_test_accuracy\": ") &&
+                  strstr(out_text, "\"classifier_train_images\": 32"), "classifier printed %s", out_text);
+}
+
+Test(cli, bad_eval_options_are_refused_before_any_work) {
+    train_tiny("run", 2, "");
+    char run_dir[PATH_MAX];
+    snprintf(run_dir, sizeof run_dir, "%s", at("run"));
+    struct snapshot before;
+    snap(run_dir, &before);
+    assert_refused(run("eval %s --isometry cubic", run_dir), 2, "unknown value 'cubic'", "isometry");
+    assert_refused(run("eval %s --ood-score latent", run_dir), 2, "unknown value 'latent'", "ood");
+    assert_refused(run("eval %s --pairs 1", run_dir), 2, "--pairs: 1 is out of range", "pairs");
+    assert_refused(run("eval %s --gw-batches abc", run_dir), 2, "not an integer", "gw-batches");
+    assert_refused(run("eval %s --skip-fid=maybe", run_dir), 2, "--skip-fid", "bool value");
+    assert_refused(run("eval %s", at("nothing-here")), 1, "config.json", "missing run");
+    assert_unchanged(run_dir, &before, "bad eval options");
+    snap_free(&before);
+}
+
+Test(cli, a_fashion_run_with_held_out_classes_gets_both_ood_sets) {
+    if (access(FASHION "/train-images-idx3-ubyte.gz", R_OK) != 0)
+        cr_skip_test("no Fashion-MNIST in " FASHION);
+    int rc = run("train --holdout-classes 5,7,9 --limit 64 --batch 8 --width 0.125 --steps 2 "
+                 "--out %s", at("run"));
+    cr_assert_eq(rc, 0, "train: %s", err_text);
+    assert_contains(at("run/config.json"), "\"holdout_classes\": \"5,7,9\"");
+    rc = run("eval %s --limit 40 --skip-gw --skip-isometry --skip-fid --ood-score data", at("run"));
+    cr_assert_eq(rc, 0, "eval: %s", err_text);
+    const char *keys[] = {"ood_heldout_auc", "ood_shapes_auc", "ood_in_distribution_images"};
+    assert_keys(at("run/metrics.json"), keys, sizeof keys / sizeof keys[0]);
+    assert_contains(at("run/metrics.json"), "\"ood_heldout_images\": 40");
+    assert_contains(at("run/metrics.json"), "\"ood_score\": \"data\"");
+    assert_png(at("run/roc.png"));
 }
