@@ -7,8 +7,11 @@
  * for which objective(T) = <tens(T), T> and the gradient is 2 tens(T) (c1, c2 symmetric).
  *  - square loss: (a - b)^2 = a^2 + b^2 - 2ab splits tens(X) into two matrix-vector products
  *    and c1 X c2 (Peyre, Cuturi and Solomon 2016): O(n^2 m + n m^2);
- *  - |a - b| does not split; tens(X) is the direct sum over the non-zero entries of X,
- *    O(nm nnz(X)): O(n^2 m^2) for a dense X, O(nm (n + m)) for a transport vertex.
+ *  - |a - b| does not split. For a sparse X (a transport vertex, nnz <= n + m - 1) tens(X)
+ *    is the direct sum over its non-zero entries, O(nm nnz(X)). For a dense X, for each
+ *    (k, j) the map a -> sum_l X[k,l] |a - c2[j,l]| is piecewise linear with kinks at the
+ *    sorted row c2[j, :]; prefix sums of X[k, l] and X[k, l] c2[j, l] in that order evaluate
+ *    it at all n values c1[:, k] (sorted) in one merge: O(nm (n + m)) instead of O(n^2 m^2).
  * The exact transport inside conditional gradient is gw_metric_transport.c's.
  */
 #include <math.h>
@@ -38,12 +41,43 @@ void gw_distance_matrix(const float *points, int64_t n, int64_t dim, double *d) 
     }
 }
 
-/* The two spaces and the loss between them. */
+/* The two spaces and the loss between them; for |a - b| also every row of c1 and c2 sorted
+ * (values and the columns they came from). */
 struct gw_pair {
     const double *c1, *c2; /* [n, n], [m, m], symmetric */
     int64_t n, m;
     enum gw_gw_loss loss;
+    double *v1, *v2;  /* [n, n], [m, m] sorted rows */
+    int64_t *i1, *i2; /* their columns */
 };
+
+/* A value and its column, for sorting the rows. */
+struct slot {
+    double v;
+    int64_t col;
+};
+
+static int by_slot_value(const void *pa, const void *pb) {
+    double a = ((const struct slot *)pa)->v, b = ((const struct slot *)pb)->v;
+    return (a > b) - (a < b);
+}
+
+/* Sorts each row of c[k, k] into values v and columns idx (both [k, k], malloc'ed). */
+static void sort_rows(const double *c, int64_t k, double **v, int64_t **idx) {
+    struct slot *row = malloc((size_t)k * sizeof *row);
+    *v = malloc((size_t)(k * k) * sizeof **v);
+    *idx = malloc((size_t)(k * k) * sizeof **idx);
+    TN_CHECK(row && *v && *idx, "gw_gromov_wasserstein", "out of memory");
+    for (int64_t r = 0; r < k; r++) {
+        for (int64_t t = 0; t < k; t++) row[t] = (struct slot){c[r * k + t], t};
+        qsort(row, (size_t)k, sizeof *row, by_slot_value);
+        for (int64_t t = 0; t < k; t++) {
+            (*v)[r * k + t] = row[t].v;
+            (*idx)[r * k + t] = row[t].col;
+        }
+    }
+    free(row);
+}
 
 /* Aborts unless c is a symmetric k x k matrix (both tens formulas rely on it). */
 static void check_symmetric(const double *c, int64_t k, const char *name) {
@@ -62,7 +96,19 @@ static struct gw_pair make_pair(const double *c1, int64_t n, const double *c2, i
              "unknown loss %d", (int)loss);
     check_symmetric(c1, n, "c1");
     check_symmetric(c2, m, "c2");
-    return (struct gw_pair){c1, c2, n, m, loss};
+    struct gw_pair p = {.c1 = c1, .c2 = c2, .n = n, .m = m, .loss = loss};
+    if (loss == GW_GW_ABS) {
+        sort_rows(c1, n, &p.v1, &p.i1);
+        sort_rows(c2, m, &p.v2, &p.i2);
+    }
+    return p;
+}
+
+static void free_pair(struct gw_pair *p) {
+    free(p->v1);
+    free(p->v2);
+    free(p->i1);
+    free(p->i2);
 }
 
 /* out = tens(x) for the square loss: row and column sums of x carry the a^2 and b^2 parts,
@@ -105,10 +151,47 @@ static void tens_square(const struct gw_pair *p, const double *x, double *out) {
     free(xc2);
 }
 
-/* out = tens(x) for |a - b|, one pass over the non-zero entries x[k, l] (c1, c2 symmetric, so
- * c1[i, k] = c1[k, i] and c2[j, l] = c2[l, j] are read along rows). */
-static void tens_abs(const struct gw_pair *p, const double *x, double *out) {
+/* out = tens(x) for |a - b| and a dense x: the sorted merge of the file's comment. */
+static void tens_abs_dense(const struct gw_pair *p, const double *x, double *out) {
     int64_t n = p->n, m = p->m;
+    double *w = malloc((size_t)(m + 1) * sizeof *w), *wc = malloc((size_t)(m + 1) * sizeof *wc);
+    TN_CHECK(w && wc, "gw_gromov_wasserstein", "out of memory");
+    memset(out, 0, (size_t)(n * m) * sizeof *out);
+    for (int64_t k = 0; k < n; k++) {
+        const double *a = p->v1 + k * n, *xk = x + k * m; /* c1[:, k] = c1[k, :], sorted */
+        const int64_t *rows = p->i1 + k * n;
+        for (int64_t j = 0; j < m; j++) {
+            const double *b = p->v2 + j * m;
+            const int64_t *cols = p->i2 + j * m;
+            w[0] = wc[0] = 0.0; /* prefix sums of x[k, l] and x[k, l] c2[j, l], b ascending */
+            for (int64_t t = 0; t < m; t++) {
+                double v = xk[cols[t]];
+                w[t + 1] = w[t] + v;
+                wc[t + 1] = wc[t] + v * b[t];
+            }
+            if (w[m] == 0.0) continue;
+            int64_t t = 0; /* b[0..t) <= a[q] */
+            for (int64_t q = 0; q < n; q++) {
+                while (t < m && b[t] <= a[q]) t++;
+                out[rows[q] * m + j] +=
+                    a[q] * w[t] - wc[t] + (wc[m] - wc[t]) - a[q] * (w[m] - w[t]);
+            }
+        }
+    }
+    free(w);
+    free(wc);
+}
+
+/* out = tens(x) for |a - b|, one pass over the non-zero entries x[k, l] (c1, c2 symmetric, so
+ * c1[i, k] = c1[k, i] and c2[j, l] = c2[l, j] are read along rows); the dense version when x
+ * has more non-zeros than the merge costs. */
+static void tens_abs(const struct gw_pair *p, const double *x, double *out) {
+    int64_t n = p->n, m = p->m, nnz = 0;
+    for (int64_t k = 0; k < n * m; k++) nnz += x[k] != 0.0;
+    if (nnz > n + 3 * m) {
+        tens_abs_dense(p, x, out);
+        return;
+    }
     memset(out, 0, (size_t)(n * m) * sizeof *out);
     for (int64_t k = 0; k < n; k++)
         for (int64_t l = 0; l < m; l++) {
@@ -149,6 +232,7 @@ double gw_gw_objective(const double *c1, int64_t n, const double *c2, int64_t m,
     tens(&p, plan, t);
     double f = dot(t, plan, n * m);
     free(t);
+    free_pair(&p);
     return f;
 }
 
@@ -304,5 +388,6 @@ double gw_gromov_wasserstein(const double *c1, int64_t n, const double *c2, int6
     double f = gw_gw_objective(c1, n, c2, m, o.loss, t);
     if (plan) memcpy(plan, t, (size_t)(n * m) * sizeof *t);
     free(t);
+    free_pair(&p);
     return f;
 }
