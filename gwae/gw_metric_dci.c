@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gw_data.h"
 #include "gw_metrics.h"
 #include "tensor/tn_error.h"
 #include "tensor/tn_random.h"
@@ -131,17 +132,8 @@ struct gw_dci gw_dci_score(const float *codes, int64_t n, int64_t dim, const flo
     /* a seeded shuffle: the first n_test rows of it are the test part */
     struct tn_rng rng = tn_rng_new(seed);
     int64_t *perm = malloc((size_t)n * sizeof *perm);
-    float *u = malloc((size_t)n * sizeof *u);
-    TN_CHECK(perm && u, "gw_dci_score", "out of memory");
-    tn_rng_uniform_host(&rng, u, n);
-    for (int64_t r = 0; r < n; r++) perm[r] = r;
-    for (int64_t r = n - 1; r > 0; r--) {
-        int64_t s = (int64_t)(u[r] * (float)(r + 1));
-        if (s > r) s = r;
-        int64_t t = perm[r];
-        perm[r] = perm[s];
-        perm[s] = t;
-    }
+    TN_CHECK(perm, "gw_dci_score", "out of memory");
+    gw_permutation(&rng, n, perm);
     struct part train, test;
     part_alloc(&train, n_train, dim, n_factors);
     part_alloc(&test, n_test, dim, n_factors);
@@ -155,7 +147,6 @@ struct gw_dci gw_dci_score(const float *codes, int64_t n, int64_t dim, const flo
         }
     }
     free(perm);
-    free(u);
     free(lo);
     free(hi);
 

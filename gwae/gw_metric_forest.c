@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gw_data.h"
 #include "gw_metrics.h"
 #include "tensor/tn_error.h"
 #include "tensor/tn_random.h"
@@ -48,8 +49,7 @@ struct grower {
     int32_t *sorted;    /* [dim][count]: the node slices of each feature's sorted order */
     int32_t *scratch;   /* [count] for stable partitions */
     unsigned char *left_side; /* [n] */
-    int *features;      /* [dim] the random order of this node */
-    float *draws;       /* [dim] uniforms for that order */
+    int64_t *features;  /* [dim] the random order of this node */
     double *gain;       /* [dim] this tree's impurity decreases */
     struct tn_rng *rng;
     struct tree *tree;
@@ -83,19 +83,11 @@ struct split {
 static bool best_split(struct grower *g, int64_t lo, int64_t hi, double w_all, double s_all,
                        struct split *best) {
     int64_t dim = g->dim;
-    tn_rng_uniform_host(g->rng, g->draws, dim);
-    for (int64_t f = 0; f < dim; f++) g->features[f] = (int)f;
-    for (int64_t f = dim - 1; f > 0; f--) { /* Fisher-Yates */
-        int64_t r = (int64_t)(g->draws[f] * (float)(f + 1));
-        if (r > f) r = f;
-        int t = g->features[f];
-        g->features[f] = g->features[r];
-        g->features[r] = t;
-    }
+    gw_permutation(g->rng, dim, g->features);
     bool found = false;
     best->proxy = -DBL_MAX;
     for (int64_t q = 0; q < dim; q++) {
-        int f = g->features[q];
+        int f = (int)g->features[q];
         const int32_t *idx = g->sorted + f * g->count;
         double wl = 0.0, sl = 0.0;
         for (int64_t p = lo; p + 1 < hi; p++) {
@@ -205,10 +197,9 @@ struct gw_forest *gw_forest_fit(const float *x, const double *y, int64_t n, int6
     g.scratch = malloc((size_t)n * sizeof *g.scratch);
     g.left_side = malloc((size_t)n);
     g.features = malloc((size_t)dim * sizeof *g.features);
-    g.draws = malloc((size_t)dim * sizeof *g.draws);
     g.gain = malloc((size_t)dim * sizeof *g.gain);
     bool ok = f->trees && f->importance && presorted && keys && w && u && g.sorted &&
-              g.scratch && g.left_side && g.features && g.draws && g.gain;
+              g.scratch && g.left_side && g.features && g.gain;
     struct tn_rng rng = tn_rng_new(opts->seed);
     g.rng = &rng;
     g.w = w;
@@ -255,7 +246,6 @@ struct gw_forest *gw_forest_fit(const float *x, const double *y, int64_t n, int6
     free(g.scratch);
     free(g.left_side);
     free(g.features);
-    free(g.draws);
     free(g.gain);
     if (!ok) {
         gw_forest_free(f);
