@@ -106,9 +106,10 @@ Test(eval, gw_solver_on_generated_pairs_is_at_most_the_estimate) {
     int64_t idx[8] = {0, 1, 2, 3, 4, 5, 6, 7};
     struct eval_gw_point p;
     eval_gw_batch(m, gw_dataset_batch(&d, idx, 8), &rng, &p);
-    /* L_GW is the GW objective at the decoder's coupling, one of those the solver searches */
+    /* L_GW is the GW objective at the decoder's coupling, one of those the solver searches;
+     * the slack is float32 (the engine) against double (the solver) */
     cr_assert(isfinite(p.estimate) && p.estimate > 0, "estimate %g", p.estimate);
-    cr_assert(p.solver_gen <= p.estimate * (1 + 1e-6), "solver %g above L_GW %g", p.solver_gen,
+    cr_assert(p.solver_gen <= p.estimate * (1 + 1e-4), "solver %g above L_GW %g", p.solver_gen,
               p.estimate);
     cr_assert(p.solver >= 0 && p.solver_sq >= 0 && isfinite(p.solver) && isfinite(p.solver_sq));
     gw_dataset_free(&d);
