@@ -276,16 +276,34 @@ static void draw_legend(struct canvas *c, const struct frame *f, const char *con
     }
 }
 
-/* A vertical colour bar right of the frame, ramp(0) at the bottom, with labels. */
-static void draw_colour_bar(struct canvas *c, const struct frame *f, const char *low,
-                            const char *mid, const char *high) {
+/* A vertical colour bar right of the frame, ramp(0) at the bottom, labelled at its bottom,
+ * middle and top with the values printed by fmt (one double). */
+static void draw_colour_bar(struct canvas *c, const struct frame *f, const char *fmt,
+                            double low, double mid, double high) {
     int x0 = f->x1 + 14, x1 = x0 + 14;
     unclip(c);
     for (int y = f->y0; y <= f->y1; y++)
         fill_rect(c, x0, y, x1, y + 1, ramp((double)(f->y1 - y) / (double)(f->y1 - f->y0)));
-    draw_text(c, x1 + 4, f->y1 - GW_FONT_HEIGHT + 1, low, ink, 1, false);
-    draw_text(c, x1 + 4, (f->y0 + f->y1 - GW_FONT_HEIGHT) / 2, mid, ink, 1, false);
-    draw_text(c, x1 + 4, f->y0, high, ink, 1, false);
+    const double values[3] = {low, mid, high};
+    const int rows[3] = {f->y1 - GW_FONT_HEIGHT + 1, (f->y0 + f->y1 - GW_FONT_HEIGHT) / 2, f->y0};
+    char text[32];
+    for (int k = 0; k < 3; k++) {
+        snprintf(text, sizeof text, fmt, values[k]);
+        draw_text(c, x1 + 4, rows[k], text, ink, 1, false);
+    }
+}
+
+/* A white canvas with its frame (right pixels kept for a colour bar), grid lines drawn and
+ * drawing clipped to the frame. */
+static enum tn_status begin_figure(struct canvas *c, struct frame *f,
+                                   const struct gw_plot_labels *labels, int right, double x_lo,
+                                   double x_hi, double y_lo, double y_hi) {
+    enum tn_status st = canvas_new(c, labels);
+    if (st != TN_OK) return st;
+    *f = make_frame(c, right, x_lo, x_hi, y_lo, y_hi);
+    draw_grid(c, f);
+    clip_to(c, f);
+    return TN_OK;
 }
 
 /* Writes the canvas and frees it. */
@@ -317,11 +335,9 @@ enum tn_status gw_plot_lines(const char *path, const struct gw_plot_labels *labe
     pad_range(&x_lo, &x_hi);
     pad_range(&y_lo, &y_hi);
     struct canvas c;
-    enum tn_status st = canvas_new(&c, labels);
+    struct frame f;
+    enum tn_status st = begin_figure(&c, &f, labels, 0, x_lo, x_hi, y_lo, y_hi);
     if (st != TN_OK) return st;
-    struct frame f = make_frame(&c, 0, x_lo, x_hi, y_lo, y_hi);
-    draw_grid(&c, &f);
-    clip_to(&c, &f);
     const char *names[10];
     struct rgb colours[10];
     for (int s = 0; s < n_series; s++) {
@@ -354,11 +370,9 @@ enum tn_status gw_plot_heatmap(const char *path, const struct gw_plot_labels *la
     int64_t most = 0;
     for (int64_t k = 0; k < (int64_t)bins_x * bins_y; k++) most = counts[k] > most ? counts[k] : most;
     struct canvas c;
-    enum tn_status st = canvas_new(&c, labels);
+    struct frame f;
+    enum tn_status st = begin_figure(&c, &f, labels, 70, x_lo, x_hi, y_lo, y_hi);
     if (st != TN_OK) return st;
-    struct frame f = make_frame(&c, 70, x_lo, x_hi, y_lo, y_hi);
-    draw_grid(&c, &f);
-    clip_to(&c, &f);
     double log_most = most > 1 ? log((double)most) : 1.0;
     int w = f.x1 - f.x0, h = f.y1 - f.y0;
     for (int iy = 0; iy < bins_y; iy++)
@@ -370,11 +384,8 @@ enum tn_status gw_plot_heatmap(const char *path, const struct gw_plot_labels *la
                       f.x0 + (ix + 1) * w / bins_x, f.y1 - iy * h / bins_y, col);
         }
     draw_axes(&c, &f, labels);
-    char low[24], mid[24], high[24];
-    snprintf(low, sizeof low, "1");
-    snprintf(mid, sizeof mid, "%.0f", most > 1 ? sqrt((double)most) : 1.0);
-    snprintf(high, sizeof high, "%lld", (long long)(most > 0 ? most : 1));
-    draw_colour_bar(&c, &f, low, mid, high);
+    draw_colour_bar(&c, &f, "%.0f", 1.0, most > 1 ? sqrt((double)most) : 1.0,
+                    most > 1 ? (double)most : 1.0);
     return finish(&c, path);
 }
 
@@ -391,11 +402,9 @@ enum tn_status gw_plot_scatter(const char *path, const struct gw_plot_labels *la
     pad_range(&x_lo, &x_hi);
     pad_range(&y_lo, &y_hi);
     struct canvas c;
-    enum tn_status st = canvas_new(&c, labels);
+    struct frame f;
+    enum tn_status st = begin_figure(&c, &f, labels, how == GW_PLOT_BY_VALUE ? 70 : 0, x_lo, x_hi, y_lo, y_hi);
     if (st != TN_OK) return st;
-    struct frame f = make_frame(&c, how == GW_PLOT_BY_VALUE ? 70 : 0, x_lo, x_hi, y_lo, y_hi);
-    draw_grid(&c, &f);
-    clip_to(&c, &f);
     bool seen[10] = {false};
     int first_class[10] = {0};
     for (int64_t k = 0; k < n; k++) {
@@ -414,12 +423,9 @@ enum tn_status gw_plot_scatter(const char *path, const struct gw_plot_labels *la
     }
     draw_axes(&c, &f, labels);
     if (how == GW_PLOT_BY_VALUE) {
-        char low[24], mid[24], high[24];
         bool any = v_lo <= v_hi;
-        snprintf(low, sizeof low, "%.3g", any ? v_lo : 0.0);
-        snprintf(mid, sizeof mid, "%.3g", any ? 0.5 * (v_lo + v_hi) : 0.0);
-        snprintf(high, sizeof high, "%.3g", any ? v_hi : 0.0);
-        draw_colour_bar(&c, &f, low, mid, high);
+        draw_colour_bar(&c, &f, "%.3g", any ? v_lo : 0.0, any ? 0.5 * (v_lo + v_hi) : 0.0,
+                        any ? v_hi : 0.0);
     } else if (how == GW_PLOT_BY_CLASS) {
         char text[10][16];
         const char *names[10];

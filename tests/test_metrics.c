@@ -25,21 +25,21 @@ static double *alloc_doubles(int64_t n) {
     return p;
 }
 
-static float *normal_floats(uint64_t seed, int64_t n) {
+/* n seeded floats, standard normal or uniform in [0, 1). */
+static float *random_floats(uint64_t seed, int64_t n, bool normal) {
     float *p = malloc((size_t)n * sizeof *p);
     cr_assert(p);
     struct tn_rng rng = tn_rng_new(seed);
-    tn_rng_normal_host(&rng, p, n);
+    if (normal)
+        tn_rng_normal_host(&rng, p, n);
+    else
+        tn_rng_uniform_host(&rng, p, n);
     return p;
 }
 
-static float *uniform_floats(uint64_t seed, int64_t n) {
-    float *p = malloc((size_t)n * sizeof *p);
-    cr_assert(p);
-    struct tn_rng rng = tn_rng_new(seed);
-    tn_rng_uniform_host(&rng, p, n);
-    return p;
-}
+static float *normal_floats(uint64_t seed, int64_t n) { return random_floats(seed, n, true); }
+
+static float *uniform_floats(uint64_t seed, int64_t n) { return random_floats(seed, n, false); }
 
 /* A seeded permutation of 0..n-1 into perm. */
 static void permutation(uint64_t seed, int64_t n, int64_t *perm) {
