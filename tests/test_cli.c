@@ -230,13 +230,18 @@ static void write_gz(const char *path, const unsigned char *data, size_t n) {
     gzclose(f);
 }
 
-Test(cli, bad_data_options_and_values_leave_the_run_directory_alone) {
-    char run_dir[PATH_MAX];
-    snprintf(run_dir, sizeof run_dir, "%s", at("run"));
+/* makes tmp/run holding one file of the user's and snapshots it */
+static void user_run_dir(char *run_dir, size_t size, struct snapshot *before) {
+    snprintf(run_dir, size, "%s", at("run"));
     mkdir(run_dir, 0755);
     write_file(at("run/notes.txt"), "mine\n");
+    snap(run_dir, before);
+}
+
+Test(cli, bad_data_options_and_values_leave_the_run_directory_alone) {
+    char run_dir[PATH_MAX];
     struct snapshot before;
-    snap(run_dir, &before);
+    user_run_dir(run_dir, sizeof run_dir, &before);
     /* missing dataset folder */
     assert_refused(run("train --out %s --data %s", run_dir, at("no-such-dir")), 1, "cannot open",
                    "missing dataset");
@@ -455,11 +460,8 @@ Test(cli, bench_json_prints_one_object_per_configuration) {
 
 Test(cli, bad_holdout_lists_are_one_line_exit_2_and_change_nothing) {
     char run_dir[PATH_MAX];
-    snprintf(run_dir, sizeof run_dir, "%s", at("run"));
-    mkdir(run_dir, 0755);
-    write_file(at("run/notes.txt"), "mine\n");
     struct snapshot before;
-    snap(run_dir, &before);
+    user_run_dir(run_dir, sizeof run_dir, &before);
     assert_refused(run("train --out %s --holdout-classes 3,3", run_dir), 2, "listed twice", "dup");
     assert_refused(run("train --out %s --holdout-classes 12", run_dir), 2, "out of range", "12");
     assert_refused(run("train --out %s --holdout-classes x", run_dir), 2, "comma-separated", "x");

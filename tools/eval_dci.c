@@ -14,21 +14,9 @@ void eval_dci_compute(struct gw_model *m, const struct gw_dataset *d, int64_t n,
                       struct tn_rng *rng, uint64_t seed, struct eval_dci *out) {
     memset(out, 0, sizeof *out);
     TN_CHECK(d->n_factors > 0, "eval_dci_compute", "the dataset has no factors");
-    n = n <= 0 || n > d->count ? d->count : n;
-    int64_t b = m->cfg.batch, l = m->cfg.latent;
-    out->n = n;
-    out->codes = malloc((size_t)(n * l) * sizeof *out->codes);
-    TN_CHECK(out->codes, "eval_dci_compute", "out of host memory");
-    bool grad = eval_begin(m);
-    for (int64_t first = 0; first < n; first += b) {
-        int64_t k = n - first < b ? n - first : b;
-        tn_scope_begin();
-        struct tn_tensor *mu, *logvar;
-        gw_encode(m, eval_batch_at(d, first, k), &mu, &logvar);
-        tn_to_host(gw_reparameterize(mu, logvar, rng), out->codes + first * l);
-        tn_scope_end();
-    }
-    eval_end(m, grad);
+    int64_t l = m->cfg.latent;
+    out->n = eval_encode(m, d, n, rng, &out->codes);
+    n = out->n;
     out->dci = gw_dci_score(out->codes, n, l, d->factors, d->n_factors, seed);
     out->factor = 0;
     for (int k = 0; k < d->n_factors; k++)

@@ -120,7 +120,8 @@ int64_t eval_psnr(struct gw_model *m, const struct gw_dataset *d, int64_t n, str
     return n;
 }
 
-int64_t eval_encode(struct gw_model *m, const struct gw_dataset *d, int64_t n, float **out) {
+int64_t eval_encode(struct gw_model *m, const struct gw_dataset *d, int64_t n, struct tn_rng *rng,
+                    float **out) {
     n = count_of(d, n);
     int64_t b = m->cfg.batch, l = m->cfg.latent;
     *out = malloc((size_t)(n * l > 0 ? n * l : 1) * sizeof **out);
@@ -131,7 +132,7 @@ int64_t eval_encode(struct gw_model *m, const struct gw_dataset *d, int64_t n, f
         tn_scope_begin();
         struct tn_tensor *mu, *logvar;
         gw_encode(m, eval_batch_at(d, first, k), &mu, &logvar);
-        tn_to_host(mu, *out + first * l);
+        tn_to_host(rng ? gw_reparameterize(mu, logvar, rng) : mu, *out + first * l);
         tn_scope_end();
     }
     eval_end(m, grad);

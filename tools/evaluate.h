@@ -34,8 +34,10 @@ int64_t eval_losses(struct gw_model *m, const struct gw_dataset *d, int64_t n, s
 int64_t eval_psnr(struct gw_model *m, const struct gw_dataset *d, int64_t n, struct tn_rng *rng,
                   double psnr[2], double stderr_[2]);
 
-/* mu of q(z|x) for the first n images of d (n <= 0: all) into out[n, L] (malloc'ed). */
-int64_t eval_encode(struct gw_model *m, const struct gw_dataset *d, int64_t n, float **out);
+/* Codes of the first n images of d (n <= 0: all) into out[n, L] (malloc'ed): mu of q(z|x)
+ * when rng is NULL, else a sample z ~ q(z|x) drawn from rng. */
+int64_t eval_encode(struct gw_model *m, const struct gw_dataset *d, int64_t n, struct tn_rng *rng,
+                    float **out);
 
 /* Writes a grid of n prior samples (cols columns) decoded in evaluation mode to path. */
 enum tn_status eval_samples_png(struct gw_model *m, const char *path, int n, int cols,
