@@ -488,10 +488,12 @@ Test(cli, eval_of_a_shapes_run_writes_every_measurement_and_figure) {
     assert_contains(at("run/log.jsonl"), "\"gw_estimate\": ");
     assert_contains(at("run/log.jsonl"), "\"gw_solver\": ");
     assert_contains(at("run/log.jsonl"), "\"gw_solver_square\": ");
+    assert_contains(at("run/log.jsonl"), "\"gw_solver_encoded\": ");
     int rc = run("eval %s --pairs 300 --gw-batches 2 --classifier-epochs 1", at("run"));
     cr_assert_eq(rc, 0, "eval: %s", err_text);
     const char *keys[] = {"test_psnr_mean", "test_loss_gw", "gw_estimate_mean", "gw_estimate_stderr",
                           "gw_solver_mean", "gw_solver_square_mean", "gw_solver_generated_mean",
+                          "gw_solver_encoded_mean",
                           "isometry_correlation", "dci_disentanglement", "dci_completeness",
                           "dci_informativeness", "dci_max_depth", "fd_prior", "fd_reconstruction",
                           "fd_train_test", "fd_classifier_accuracy", "eval_time_s"};

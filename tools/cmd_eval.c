@@ -189,6 +189,7 @@ static void put_results(struct json_writer *w, const struct session *ses,
         put_pair(w, "gw_solver", r->gw_mean.solver, r->gw_se.solver);
         put_pair(w, "gw_solver_square", r->gw_mean.solver_sq, r->gw_se.solver_sq);
         put_pair(w, "gw_solver_generated", r->gw_mean.solver_gen, r->gw_se.solver_gen);
+        put_pair(w, "gw_solver_encoded", r->gw_mean.solver_enc, r->gw_se.solver_enc);
     }
     if (r->isometry) {
         json_int(w, "isometry_pairs", o->pairs);

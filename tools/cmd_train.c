@@ -227,6 +227,7 @@ static void gw_curve(struct trainer *tr, struct json_writer *w) {
     json_number(w, "gw_solver", p.solver);
     json_number(w, "gw_solver_square", p.solver_sq);
     json_number(w, "gw_solver_generated", p.solver_gen);
+    json_number(w, "gw_solver_encoded", p.solver_enc);
     json_number(w, "gw_time_s", tool_now() - t0);
 }
 

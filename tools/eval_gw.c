@@ -39,8 +39,9 @@ void eval_gw_batch(struct gw_model *m, struct tn_tensor *x, struct tn_rng *rng,
     int64_t b = x->shape[0], l = m->cfg.latent, v = tn_numel_of(x->ndim, x->shape) / b;
     TN_CHECK(b >= 2, "eval_gw_batch", "a GW value needs 2 points, got %lld", (long long)b);
     float *xh = malloc((size_t)(b * v) * sizeof *xh), *xs = malloc((size_t)(b * v) * sizeof *xs);
-    float *zs = malloc((size_t)(b * l) * sizeof *zs);
-    double *dx = malloc((size_t)(3 * b * b) * sizeof *dx), *dxs = dx + b * b, *dz = dxs + b * b;
+    float *zs = malloc((size_t)(2 * b * l) * sizeof *zs), *zq = zs + b * l;
+    double *dx = malloc((size_t)(4 * b * b) * sizeof *dx), *dxs = dx + b * b, *dz = dxs + b * b;
+    double *dq = dz + b * b;
     TN_CHECK(xh && xs && zs && dx, "eval_gw_batch", "out of host memory");
     bool grad = eval_begin(m);
     tn_scope_begin();
@@ -50,16 +51,24 @@ void eval_gw_batch(struct gw_model *m, struct tn_tensor *x, struct tn_rng *rng,
     tn_to_host(x, xh);
     tn_to_host(g, xs);
     tn_to_host(z, zs);
+    struct tn_tensor *mu, *logvar;
+    gw_encode(m, x, &mu, &logvar);
+    tn_to_host(gw_reparameterize(mu, logvar, rng), zq);
     tn_scope_end();
     eval_end(m, grad);
     gw_distance_matrix(xh, b, v, dx);
     gw_distance_matrix(xs, b, v, dxs);
     gw_distance_matrix(zs, b, l, dz);
+    gw_distance_matrix(zq, b, l, dq);
     double scale = c / latent_scale(zs, b, l);
-    for (int64_t i = 0; i < b * b; i++) dz[i] *= scale;
+    for (int64_t i = 0; i < b * b; i++) {
+        dz[i] *= scale;
+        dq[i] *= scale;
+    }
     out->solver = solve(dx, dz, b, GW_GW_ABS);
     out->solver_sq = solve(dx, dz, b, GW_GW_SQUARE);
     out->solver_gen = solve(dxs, dz, b, GW_GW_ABS);
+    out->solver_enc = solve(dx, dq, b, GW_GW_ABS);
     free(xh);
     free(xs);
     free(zs);
@@ -70,7 +79,8 @@ int64_t eval_gw_split(struct gw_model *m, const struct gw_dataset *d, int64_t ba
                       struct tn_rng *rng, struct eval_gw_point *mean, struct eval_gw_point *se) {
     int64_t b = m->cfg.batch, n = d->count / b;
     if (batches > 0 && batches < n) n = batches;
-    double *v = malloc((size_t)(4 * (n ? n : 1)) * sizeof *v);
+    enum { K = 5 };
+    double *v = malloc((size_t)(K * (n ? n : 1)) * sizeof *v);
     TN_CHECK(v, "eval_gw_split", "out of host memory");
     for (int64_t i = 0; i < n; i++) {
         struct eval_gw_point p;
@@ -81,10 +91,12 @@ int64_t eval_gw_split(struct gw_model *m, const struct gw_dataset *d, int64_t ba
         v[n + i] = p.solver;
         v[2 * n + i] = p.solver_sq;
         v[3 * n + i] = p.solver_gen;
+        v[4 * n + i] = p.solver_enc;
     }
-    double *mp[4] = {&mean->estimate, &mean->solver, &mean->solver_sq, &mean->solver_gen};
-    double *sp[4] = {&se->estimate, &se->solver, &se->solver_sq, &se->solver_gen};
-    for (int k = 0; k < 4; k++) {
+    double *mp[K] = {&mean->estimate, &mean->solver, &mean->solver_sq, &mean->solver_gen,
+                     &mean->solver_enc};
+    double *sp[K] = {&se->estimate, &se->solver, &se->solver_sq, &se->solver_gen, &se->solver_enc};
+    for (int k = 0; k < K; k++) {
         if (n > 0) gw_mean_stderr(v + k * n, n, mp[k], sp[k]);
         else *mp[k] = *sp[k] = NAN;
     }

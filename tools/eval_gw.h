@@ -11,7 +11,9 @@
  *                compares the data (validation images) with the latent space, so does this;
  *   solver_sq  = the same with POT's square loss (a value on the squared scale);
  *   solver_gen = GW_1 between (xs, d_X) and (zs, d_Z): the optimum over couplings of the very
- *                points L_GW uses, so solver_gen <= estimate always.
+ *                points L_GW uses, so solver_gen <= estimate always;
+ *   solver_enc = GW_1 between (x, d_X) and the data's own codes (z ~ q(z|x), d_Z with the
+ *                same C/s): the latent side drawn from q(z) instead of the prior.
  * Not here: files (the commands write them) and plotting.
  */
 #ifndef TOOL_EVAL_GW_H
@@ -22,7 +24,7 @@
 
 /* The four GW values of one batch (see the top of this file). */
 struct eval_gw_point {
-    double estimate, solver, solver_sq, solver_gen;
+    double estimate, solver, solver_sq, solver_gen, solver_enc;
 };
 
 /* The values for the data batch x [B, C, S, S] with B fresh prior samples drawn from rng. */

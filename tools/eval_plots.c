@@ -85,6 +85,7 @@ static enum tn_status log_figures(const char *dir) {
         {"epoch", "gw_estimate", "L_GW estimate", 0, 0, 0},
         {"epoch", "gw_solver", "GW solver, data vs latent (rho=1)", 0, 0, 0},
         {"epoch", "gw_solver_generated", "GW solver, generated pairs (rho=1)", 0, 0, 0},
+        {"epoch", "gw_solver_encoded", "GW solver, data vs its codes (rho=1)", 0, 0, 0},
     };
     enum { NL = sizeof losses / sizeof losses[0], NG = sizeof gw / sizeof gw[0] };
     read_curves(text, losses, NL, "step");
