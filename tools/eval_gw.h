@@ -10,8 +10,9 @@
  *   solver     = GW_1 (|.| loss, rho = 1) between (x, d_X) and (zs, d_Z): the paper's Fig. 1a
  *                compares the data (validation images) with the latent space, so does this;
  *   solver_sq  = the same with POT's square loss (a value on the squared scale);
- *   solver_gen = GW_1 between (xs, d_X) and (zs, d_Z): the optimum over couplings of the very
- *                points L_GW uses, so solver_gen <= estimate always;
+ *   solver_gen = GW_1 between (xs, d_X) and (zs, d_Z): over the couplings of the very points
+ *                L_GW uses (estimate is the objective at the decoder's one), so the optimum
+ *                is <= estimate; the solver, a local method, may stop slightly above;
  *   solver_enc = GW_1 between (x, d_X) and the data's own codes (z ~ q(z|x), d_Z with the
  *                same C/s): the latent side drawn from q(z) instead of the prior.
  * Not here: files (the commands write them) and plotting.
