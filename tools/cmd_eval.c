@@ -121,14 +121,33 @@ static void results_free(struct results *r) {
     for (int i = 0; i < r->n_ood; i++) eval_ood_free(&r->ood[i]);
 }
 
+#define DCI_MIN_IMAGES 15 /* two per fold of the 5-fold cross-validation on the 67% split */
+
+/* the first limit images of d (limit <= 0: all) */
+static int64_t images_of(const struct gw_dataset *d, int64_t limit) {
+    return limit > 0 && limit < d->count ? limit : d->count;
+}
+
+/* a part left out for want of data, said on stderr (the work goes on) */
+static void note_skip(const char *what, int64_t have, int64_t need) {
+    fprintf(stderr, "gwae eval: %s left out: %lld test images, %lld needed\n", what,
+            (long long)have, (long long)need);
+}
+
 /* the measurements; 0 or the exit code */
 static int measure(struct session *ses, const struct eval_options *o, struct results *r) {
     struct tn_rng rng = tn_rng_new(ses->s.seed ^ MEASURE_SALT);
     int64_t limit = o->use.limit;
+    int64_t n_test = images_of(&ses->data.test, limit), batch = ses->s.cfg.batch;
     if (!o->skip_gw) {
-        r->gw_batches = eval_gw_split(ses->model, &ses->data.test, o->gw_batches, &rng,
-                                      &r->gw_mean, &r->gw_se);
-        r->gw = r->gw_batches > 0;
+        int64_t whole = n_test / batch; /* whole batches within --limit */
+        r->gw = whole > 0;
+        if (r->gw)
+            r->gw_batches = eval_gw_split(ses->model, &ses->data.test,
+                                          whole < o->gw_batches ? whole : o->gw_batches, &rng,
+                                          &r->gw_mean, &r->gw_se);
+        else
+            note_skip("L_GW against the solver", n_test, batch);
     }
     if (!o->skip_isometry) {
         r->dz = malloc((size_t)o->pairs * sizeof *r->dz);
@@ -138,9 +157,10 @@ static int measure(struct session *ses, const struct eval_options *o, struct res
         r->correlation = gw_correlation(r->dz, r->dx, o->pairs);
         r->isometry = true;
     }
-    if (!o->skip_dci && strcmp(ses->s.dataset, "shapes") == 0 && ses->data.test.count >= 10) {
-        eval_dci_compute(ses->model, &ses->data.test, limit, &rng, ses->s.seed, &r->d);
-        r->dci = true;
+    if (!o->skip_dci && strcmp(ses->s.dataset, "shapes") == 0) {
+        r->dci = n_test >= DCI_MIN_IMAGES;
+        if (r->dci) eval_dci_compute(ses->model, &ses->data.test, limit, &rng, ses->s.seed, &r->d);
+        else note_skip("DCI", n_test, DCI_MIN_IMAGES);
     }
     enum eval_ood_score kind = strcmp(o->ood_score, "data") == 0 ? EVAL_OOD_DATA : EVAL_OOD_DECODED;
     if (!o->skip_ood && ses->data.held_out.count > 0) {
@@ -150,15 +170,15 @@ static int measure(struct session *ses, const struct eval_options *o, struct res
     }
     if (!o->skip_ood && strcmp(ses->s.dataset, "fashion-mnist") == 0) {
         struct gw_dataset shapes;
-        int64_t n = limit > 0 && limit < ses->data.test.count ? limit : ses->data.test.count;
-        if (gw_shapes_generate(n, ses->s.cfg.image_size, SHAPES_OOD_SEED, &shapes) != TN_OK)
+        if (gw_shapes_generate(n_test, ses->s.cfg.image_size, SHAPES_OOD_SEED, &shapes) != TN_OK)
             return tool_fail("eval", TOOL_EXIT_FAIL, "%s", tn_last_error());
         r->ood_name[r->n_ood] = "shapes";
         eval_ood_detect(ses->model, &ses->data.test, limit, &shapes, limit, kind, &rng,
                         &r->ood[r->n_ood++]);
         gw_dataset_free(&shapes);
     }
-    if (!o->skip_fid) {
+    if (!o->skip_fid && n_test < 2) note_skip("the Frechet distances", n_test, 2);
+    if (!o->skip_fid && n_test >= 2) {
         struct gw_classifier_options co = gw_classifier_defaults();
         co.epochs = o->classifier_epochs;
         struct gw_classifier *c;
