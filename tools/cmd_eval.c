@@ -88,7 +88,8 @@ static const char eval_usage[] =
     "  --holdout-classes run and, for Fashion-MNIST, on generated shapes; Frechet distances in\n"
     "  the features of a classifier the run trains once (classifier.safetensors; not the\n"
     "  Inception FID); traversals.png, reconstructions.png, samples.png, loss_curves.png and\n"
-    "  gw_curve.png (from log.jsonl). The --skip-* options leave parts out.\n";
+    "  gw_curve.png (from log.jsonl). The --skip-* options leave parts out; --limit N uses\n"
+    "  the first N test images (and N of each out-of-distribution set) everywhere.\n";
 
 static void eval_defaults(struct eval_options *o) {
     memset(o, 0, sizeof *o);
