@@ -272,6 +272,11 @@ static bool load_pair(const struct json_pair *p, struct tool_settings *s, bool *
     return true;
 }
 
+/* options added after runs were first written: a config.json without them has the default */
+static bool added_later(const struct opt_spec *spec) {
+    return strcmp(spec->name, "holdout-classes") == 0;
+}
+
 bool settings_load_run(const char *dir, struct tool_settings *s, char *err, size_t size) {
     char path[TOOL_PATH_MAX + 32], why[512];
     if (!settings_join(path, sizeof path, dir, "config.json")) {
@@ -291,7 +296,7 @@ bool settings_load_run(const char *dir, struct tool_settings *s, char *err, size
     for (int i = 0; ok && i < o.n; i++) ok = load_pair(&o.pairs[i], s, present, why, sizeof why);
     json_flat_free(&o);
     for (int i = 0; ok && i < train_table.n; i++)
-        if (train_specs[i].cls != OPT_LOCAL && !present[i]) {
+        if (train_specs[i].cls != OPT_LOCAL && !present[i] && !added_later(&train_specs[i])) {
             snprintf(why, sizeof why, "missing \"%s\"", train_specs[i].name);
             ok = false;
         }

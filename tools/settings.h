@@ -61,7 +61,8 @@ struct gw_data_options settings_data_options(const struct tool_settings *s);
 char *settings_to_json(const struct tool_settings *s);
 
 /* Reads dir/config.json into s (which holds the defaults first); every key must be a known
- * saved option with a valid value, and every saved option must be present. false with err. */
+ * saved option with a valid value, and every saved option must be present (but
+ * holdout_classes, which older runs lack and which then means none). false with err. */
 bool settings_load_run(const char *dir, struct tool_settings *s, char *err, size_t size);
 
 /* The model's identity for checkpoints: every gw_config field as "key=value" text. */
