@@ -574,3 +574,12 @@ Test(cli, a_fashion_run_with_held_out_classes_gets_both_ood_sets) {
     assert_contains(at("run/metrics.json"), "\"ood_score\": \"data\"");
     assert_png(at("run/roc.png"));
 }
+
+Test(cli, a_run_from_before_holdout_classes_still_evaluates) {
+    train_tiny("run", 2, "");
+    char cmd[PATH_MAX + 64];
+    snprintf(cmd, sizeof cmd, "sed -i '/holdout_classes/d' %s", at("run/config.json"));
+    cr_assert_eq(system(cmd), 0);
+    int rc = run("eval %s --skip-fid --skip-figures --pairs 20", at("run"));
+    cr_assert_eq(rc, 0, "eval of an older run: %s", err_text);
+}
