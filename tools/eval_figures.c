@@ -3,8 +3,10 @@
  */
 #include "eval_figures.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "evaluate.h"
 #include "gwae/gw_png.h"
@@ -12,31 +14,36 @@
 
 #define FIGURE_SALT 0x666967ull /* the sample grid's draws, as training's figures */
 #define TRAVERSAL_STEPS 9
-#define TRAVERSAL_RANGE 2.0f
+#define TRAVERSAL_RANGE 2.0   /* in standard deviations of the latent over test codes */
+#define TRAVERSAL_IMAGES 256 /* test codes that give each latent's mean and spread */
 #define SAMPLES_N 64
 #define SAMPLES_COLS 8
 #define RECON_N 10
 
 enum tn_status eval_traversals_png(struct gw_model *m, const struct gw_dataset *d, const char *path) {
     int64_t l = m->cfg.latent, n = l * TRAVERSAL_STEPS;
-    float *mu = malloc((size_t)l * sizeof *mu), *z = malloc((size_t)(n * l) * sizeof *z);
-    TN_CHECK(mu && z, "eval_traversals_png", "out of host memory");
-    bool grad = eval_begin(m);
-    tn_scope_begin();
-    struct tn_tensor *m1, *lv;
-    gw_encode(m, eval_batch_at(d, 0, 1), &m1, &lv);
-    tn_to_host(m1, mu);
-    for (int64_t j = 0; j < l; j++)
+    float *codes, *z = malloc((size_t)(n * l) * sizeof *z);
+    int64_t k = eval_encode(m, d, TRAVERSAL_IMAGES, NULL, &codes);
+    TN_CHECK(z, "eval_traversals_png", "out of host memory");
+    for (int64_t j = 0; j < l; j++) {
+        double mean = 0, sq = 0; /* the spread of latent j over the first k test codes */
+        for (int64_t i = 0; i < k; i++) mean += codes[i * l + j] / (double)k;
+        for (int64_t i = 0; i < k; i++) sq += (codes[i * l + j] - mean) * (codes[i * l + j] - mean);
+        double sd = k > 1 ? sqrt(sq / (double)(k - 1)) : 1.0;
         for (int s = 0; s < TRAVERSAL_STEPS; s++) {
             float *row = z + (j * TRAVERSAL_STEPS + s) * l;
-            for (int64_t k = 0; k < l; k++) row[k] = mu[k];
-            row[j] = -TRAVERSAL_RANGE + 2.0f * TRAVERSAL_RANGE * (float)s / (TRAVERSAL_STEPS - 1);
+            memcpy(row, codes, (size_t)l * sizeof *row); /* the first image's mu */
+            double t = -TRAVERSAL_RANGE + 2.0 * TRAVERSAL_RANGE * s / (TRAVERSAL_STEPS - 1);
+            row[j] = (float)(mean + t * sd);
         }
+    }
+    bool grad = eval_begin(m);
+    tn_scope_begin();
     struct tn_tensor *zt = tn_from_host(TN_CPU, 2, (int64_t[]){n, l}, z);
     enum tn_status st = gw_png_write_grid(path, gw_decode(m, zt), TRAVERSAL_STEPS, 1);
     tn_scope_end();
     eval_end(m, grad);
-    free(mu);
+    free(codes);
     free(z);
     return st;
 }

@@ -1,7 +1,9 @@
 /* eval_figures.h - the PNG figures of `gwae eval`, each written atomically into the run
  * directory:
- *   traversals.png       rows = latent dims, columns = that dim set to -2 .. 2 (9 steps) with
- *                        the others at mu of the first test image
+ *   traversals.png       rows = latent dims, columns = that dim set to its mean -2 .. +2
+ *                        standard deviations over 256 test codes (9 steps; codes spread
+ *                        on their own scale, which need not be the prior's), the others at
+ *                        mu of the first test image
  *   reconstructions.png  10 test images over their reconstructions from mu
  *   samples.png          64 decoded prior samples
  *   loss_curves.png      the loss terms of log.jsonl's step lines and the validation loss
