@@ -10,6 +10,9 @@
  * A zero in valid_fraction, test_fraction or shapes_count means the default: 0.1, 0.1 and
  * 10000; test_fraction is ignored for Fashion-MNIST, which has its official test set, and
  * limit caps only the training split. A NULL path for Fashion-MNIST means Debian's folder.
+ * Held-out classes (holdout) are taken out of the index lists before the split is planned,
+ * so train/valid/test never see them and the split of the remaining images is drawn over
+ * those alone; their official test images become held_out, the out-of-distribution set.
  * The scene renderer is in gw_shapes.c and the PNG/JPEG decoding in gw_image_folder.c.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -215,6 +218,7 @@ void gw_splits_free(struct gw_splits *s) {
     gw_dataset_free(&s->train);
     gw_dataset_free(&s->valid);
     gw_dataset_free(&s->test);
+    gw_dataset_free(&s->held_out);
 }
 
 struct tn_tensor *gw_dataset_batch(const struct gw_dataset *d, const int64_t *idx, int64_t n) {
@@ -288,6 +292,27 @@ static enum tn_status fill_from_idx(const struct gw_idx *images, const struct gw
     return TN_OK;
 }
 
+/* Indices of the labels whose class is (keep) or is not (!keep) in holdout, into a malloc'ed
+ * *out; their number is returned (-1 when out of memory). */
+static int64_t select_classes(const struct gw_idx *labels, uint32_t holdout, bool held,
+                              int64_t **out) {
+    int64_t n = labels->dims[0], k = 0;
+    *out = malloc((size_t)(n ? n : 1) * sizeof **out);
+    if (!*out) return -1;
+    for (int64_t i = 0; i < n; i++) {
+        unsigned c = labels->data[i];
+        bool in = c < 32 && (holdout >> c & 1u);
+        if (in == held) (*out)[k++] = i;
+    }
+    return k;
+}
+
+/* Maps the split's indices (positions in keep[]) back to source indices. */
+static void map_plan(struct split_plan *p, const int64_t *keep) {
+    int64_t n = p->n_valid + p->n_test + p->n_train;
+    for (int64_t i = 0; i < n; i++) p->perm[i] = keep[p->perm[i]];
+}
+
 static enum tn_status load_fashion_mnist(const struct gw_data_options *opts,
                                          struct gw_splits *out) {
     const char *dir = opts->path && opts->path[0] ? opts->path : DEFAULT_FASHION_DIR;
@@ -302,14 +327,28 @@ static enum tn_status load_fashion_mnist(const struct gw_data_options *opts,
     if (st == TN_OK) st = check_pair(&idx[2], paths[2], &idx[3], paths[3]);
     struct split_plan plan = {0};
     double vf = opts->valid_fraction ? opts->valid_fraction : DEFAULT_FRACTION;
-    if (st == TN_OK)
-        st = plan_split(idx[0].dims[0], vf, 0.0, opts->limit, opts->seed, paths[0], &plan);
-    if (st == TN_OK)
+    int64_t *keep = NULL, *test_keep = NULL, *test_held = NULL;
+    int64_t n_keep = 0, n_test = 0, n_held = 0;
+    if (st == TN_OK) {
+        n_keep = select_classes(&idx[1], opts->holdout, false, &keep);
+        n_test = select_classes(&idx[3], opts->holdout, false, &test_keep);
+        n_held = select_classes(&idx[3], opts->holdout, true, &test_held);
+        if (n_keep < 0 || n_test < 0 || n_held < 0)
+            st = tn_error(TN_ERR_OOM, "%s: out of host memory for the class lists", paths[0]);
+    }
+    if (st == TN_OK) st = plan_split(n_keep, vf, 0.0, opts->limit, opts->seed, paths[0], &plan);
+    if (st == TN_OK) {
+        map_plan(&plan, keep);
         st = fill_from_idx(&idx[0], &idx[1], plan.train, plan.n_train, opts->size, &out->train);
+    }
     if (st == TN_OK)
         st = fill_from_idx(&idx[0], &idx[1], plan.valid, plan.n_valid, opts->size, &out->valid);
-    if (st == TN_OK)
-        st = fill_from_idx(&idx[2], &idx[3], NULL, idx[2].dims[0], opts->size, &out->test);
+    if (st == TN_OK) st = fill_from_idx(&idx[2], &idx[3], test_keep, n_test, opts->size, &out->test);
+    if (st == TN_OK && opts->holdout)
+        st = fill_from_idx(&idx[2], &idx[3], test_held, n_held, opts->size, &out->held_out);
+    free(keep);
+    free(test_keep);
+    free(test_held);
     free(plan.perm);
     for (int i = 0; i < 4; i++) gw_idx_free(&idx[i]);
     return st;
@@ -394,6 +433,8 @@ enum tn_status gw_data_load(const struct gw_data_options *opts, struct gw_splits
     memset(out, 0, sizeof *out);
     if (opts->size < 1 || opts->size > 4096)
         return tn_error(TN_ERR_INVALID, "image size %d outside 1..4096", opts->size);
+    if (opts->holdout && opts->source != GW_SOURCE_FASHION_MNIST)
+        return tn_error(TN_ERR_INVALID, "held-out classes need a labelled source (fashion-mnist)");
     enum tn_status st;
     switch (opts->source) {
     case GW_SOURCE_FASHION_MNIST: st = load_fashion_mnist(opts, out); break;

@@ -30,9 +30,11 @@ enum gw_source {
     GW_SOURCE_FOLDER,        /* every .png/.jpg/.jpeg in a folder, centre-cropped and resized */
 };
 
-/* Splits of one source: train, validation and test. */
+/* Splits of one source: train, validation and test, and the test images of held-out
+ * classes (empty unless gw_data_options.holdout is set). */
 struct gw_splits {
     struct gw_dataset train, valid, test;
+    struct gw_dataset held_out; /* out-of-distribution set: test images of the held-out classes */
 };
 
 struct gw_data_options {
@@ -44,6 +46,8 @@ struct gw_data_options {
     double valid_fraction;   /* of the training images held out for validation (0.1) */
     double test_fraction;    /* of the images used as test where the source has no test set */
     uint64_t seed;           /* seeds the split (and the generated scenes) */
+    uint32_t holdout;        /* bit k set: class k is removed from train/valid/test and its
+                                test images form held_out (labelled sources: fashion-mnist) */
 };
 
 /* Loads the source and splits it; TN_ERR_IO / TN_ERR_INVALID with a message on failure. */

@@ -7,7 +7,10 @@
  * writes every promised file and eval, sample, reconstruct and encode work on it; a resumed
  * run continues exactly where a straight run would be; a non-finite loss stops the run and
  * keeps a loadable checkpoint; bench --json prints its fields; --device cuda is refused in
- * one line without a usable GPU, and trains and benchmarks on one (skipped without).
+ * one line without a usable GPU, and trains and benchmarks on one (skipped without);
+ * --holdout-classes keeps its classes out and eval reports them as out-of-distribution; eval
+ * writes every measurement and figure it promises, reuses the run's classifier, and refuses
+ * bad options without touching the run.
  *
  * The binary is found next to this test's executable (both are built into the build folder).
  * Runs use the generated shapes dataset at 32x32 with a width-0.125 network, so each trains
@@ -197,7 +200,7 @@ static void train_tiny(const char *name, int steps, const char *extra) {
 /* ---- the command line ---- */
 
 Test(cli, help_of_every_command_exits_0_with_its_usage) {
-    const char *cmds[] = {"train", "eval", "sample", "reconstruct", "encode", "bench"};
+    const char *cmds[] = {"train", "eval", "sample", "reconstruct", "encode", "bench", "classifier"};
     cr_assert_eq(run("--help"), 0);
     cr_assert(strstr(out_text, "usage: gwae <command>"));
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
@@ -230,13 +233,18 @@ static void write_gz(const char *path, const unsigned char *data, size_t n) {
     gzclose(f);
 }
 
-Test(cli, bad_data_options_and_values_leave_the_run_directory_alone) {
-    char run_dir[PATH_MAX];
-    snprintf(run_dir, sizeof run_dir, "%s", at("run"));
+/* makes tmp/run holding one file of the user's and snapshots it */
+static void user_run_dir(char *run_dir, size_t size, struct snapshot *before) {
+    snprintf(run_dir, size, "%s", at("run"));
     mkdir(run_dir, 0755);
     write_file(at("run/notes.txt"), "mine\n");
+    snap(run_dir, before);
+}
+
+Test(cli, bad_data_options_and_values_leave_the_run_directory_alone) {
+    char run_dir[PATH_MAX];
     struct snapshot before;
-    snap(run_dir, &before);
+    user_run_dir(run_dir, sizeof run_dir, &before);
     /* missing dataset folder */
     assert_refused(run("train --out %s --data %s", run_dir, at("no-such-dir")), 1, "cannot open",
                    "missing dataset");
@@ -476,4 +484,143 @@ Test(cli, train_and_bench_run_on_cuda) {
                  err_text);
     cr_assert(strstr(out_text, "\"device\": \"cuda\""), "bench --json lacks the device: %s",
               out_text);
+}
+
+/* ---- held-out classes and the evaluation ---- */
+
+Test(cli, bad_holdout_lists_are_one_line_exit_2_and_change_nothing) {
+    char run_dir[PATH_MAX];
+    struct snapshot before;
+    user_run_dir(run_dir, sizeof run_dir, &before);
+    assert_refused(run("train --out %s --holdout-classes 3,3", run_dir), 2, "listed twice", "dup");
+    assert_refused(run("train --out %s --holdout-classes 12", run_dir), 2, "out of range", "12");
+    assert_refused(run("train --out %s --holdout-classes x", run_dir), 2, "comma-separated", "x");
+    assert_refused(run("train --out %s --holdout-classes 0,1,2,3,4,5,6,7,8", run_dir), 2,
+                   "fewer than 2", "all but one");
+    assert_refused(run("train " TINY " --out %s --holdout-classes 1", run_dir), 2,
+                   "labelled dataset", "shapes");
+    assert_unchanged(run_dir, &before, "bad holdout lists");
+    snap_free(&before);
+}
+
+/* asserts metrics.json of the run holds each key */
+static void assert_keys(const char *path, const char *const *keys, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        char want[128];
+        snprintf(want, sizeof want, "\"%s\": ", keys[i]);
+        assert_contains(path, want);
+    }
+}
+
+Test(cli, eval_of_a_shapes_run_writes_every_measurement_and_figure) {
+    train_tiny("run", 16, "--log-every 4"); /* 8 batches per epoch: two epoch lines */
+    assert_contains(at("run/log.jsonl"), "\"event\": \"epoch\", \"epoch\": 2,");
+    assert_contains(at("run/log.jsonl"), "\"gw_estimate\": ");
+    assert_contains(at("run/log.jsonl"), "\"gw_solver\": ");
+    assert_contains(at("run/log.jsonl"), "\"gw_solver_square\": ");
+    assert_contains(at("run/log.jsonl"), "\"gw_solver_encoded\": ");
+    int rc = run("eval %s --pairs 300 --gw-batches 2 --classifier-epochs 1", at("run"));
+    cr_assert_eq(rc, 0, "eval: %s", err_text);
+    const char *keys[] = {"test_psnr_mean", "test_loss_gw", "gw_estimate_mean", "gw_estimate_stderr",
+                          "gw_solver_mean", "gw_solver_square_mean", "gw_solver_generated_mean",
+                          "gw_solver_encoded_mean",
+                          "isometry_correlation", "dci_disentanglement", "dci_completeness",
+                          "dci_informativeness", "dci_max_depth", "fd_prior", "fd_reconstruction",
+                          "fd_train_test", "fd_classifier_accuracy", "eval_time_s"};
+    assert_keys(at("run/metrics.json"), keys, sizeof keys / sizeof keys[0]);
+    assert_contains(at("run/metrics.json"), "\"fd_classifier_trained_now\": true");
+    assert_contains(at("run/metrics.json"), "\"dci_scatter_factor\": \"object_hue\"");
+    cr_assert(!strstr(out_text, "ood_"), "a shapes run has no OOD set: %s", out_text);
+    const char *pngs[] = {"traversals.png", "reconstructions.png", "samples.png", "loss_curves.png",
+                          "gw_curve.png", "isometry.png", "dci_scatter.png"};
+    for (size_t i = 0; i < sizeof pngs / sizeof pngs[0]; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "run/%s", pngs[i]);
+        assert_png(at(name));
+    }
+    cr_assert(exists(at("run/classifier.safetensors")));
+    rc = run("eval %s --skip-gw --skip-isometry --skip-dci --skip-figures", at("run"));
+    cr_assert_eq(rc, 0, "second eval: %s", err_text);
+    cr_assert(strstr(out_text, "\"fd_classifier_trained_now\": false"), "classifier not reused: %s",
+              out_text);
+    cr_assert(!strstr(out_text, "gw_solver") && !strstr(out_text, "dci_"), "skipped parts ran");
+    cr_assert_eq(run("classifier %s --epochs 1 --limit 32", at("run")), 0, "%s", err_text);
+    cr_assert(strstr(out_text, "\"classifier_test_accuracy\": ") &&
+                  strstr(out_text, "\"classifier_train_images\": 32"), "classifier printed %s", out_text);
+}
+
+Test(cli, bad_eval_options_are_refused_before_any_work) {
+    train_tiny("run", 2, "");
+    char run_dir[PATH_MAX];
+    snprintf(run_dir, sizeof run_dir, "%s", at("run"));
+    struct snapshot before;
+    snap(run_dir, &before);
+    assert_refused(run("eval %s --isometry cubic", run_dir), 2, "unknown value 'cubic'", "isometry");
+    assert_refused(run("eval %s --ood-score latent", run_dir), 2, "unknown value 'latent'", "ood");
+    assert_refused(run("eval %s --pairs 1", run_dir), 2, "--pairs: 1 is out of range", "pairs");
+    assert_refused(run("eval %s --gw-batches abc", run_dir), 2, "not an integer", "gw-batches");
+    assert_refused(run("eval %s --skip-fid=maybe", run_dir), 2, "--skip-fid", "bool value");
+    assert_refused(run("eval %s", at("nothing-here")), 1, "config.json", "missing run");
+    assert_unchanged(run_dir, &before, "bad eval options");
+    snap_free(&before);
+}
+
+/* writes dir/<prefix>-{images-idx3,labels-idx1}-ubyte.gz: n 28x28 images (a gradient that
+ * depends on the label) with labels i % 10 */
+static void write_fake_fashion_split(const char *dir, const char *prefix, int n) {
+    static unsigned char images[16 + 100 * 784], labels[8 + 100];
+    const unsigned char ih[16] = {0, 0, 8, 3, 0, 0, 0, (unsigned char)n, 0, 0, 0, 28, 0, 0, 0, 28};
+    const unsigned char lh[8] = {0, 0, 8, 1, 0, 0, 0, (unsigned char)n};
+    memcpy(images, ih, 16);
+    memcpy(labels, lh, 8);
+    for (int i = 0; i < n; i++) {
+        labels[8 + i] = (unsigned char)(i % 10);
+        for (int p = 0; p < 784; p++) images[16 + i * 784 + p] = (unsigned char)((p * (i % 10 + 1)) % 256);
+    }
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte.gz", dir, prefix);
+    write_gz(path, images, 16 + (size_t)n * 784);
+    snprintf(path, sizeof path, "%s/%s-labels-idx1-ubyte.gz", dir, prefix);
+    write_gz(path, labels, 8 + (size_t)n);
+}
+
+Test(cli, a_fashion_run_with_held_out_classes_gets_both_ood_sets) {
+    char data[PATH_MAX];
+    snprintf(data, sizeof data, "%s", at("fashion"));
+    mkdir(data, 0755);
+    write_fake_fashion_split(data, "train", 100);
+    write_fake_fashion_split(data, "t10k", 50);
+    int rc = run("train --data %s --holdout-classes 5,7,9 --batch 8 --width 0.125 --steps 2 "
+                 "--out %s", data, at("run"));
+    cr_assert_eq(rc, 0, "train: %s", err_text);
+    assert_contains(at("run/config.json"), "\"holdout_classes\": \"5,7,9\"");
+    rc = run("eval %s --limit 12 --skip-gw --skip-isometry --skip-fid --ood-score data", at("run"));
+    cr_assert_eq(rc, 0, "eval: %s", err_text);
+    const char *keys[] = {"ood_heldout_auc", "ood_shapes_auc"};
+    assert_keys(at("run/metrics.json"), keys, sizeof keys / sizeof keys[0]);
+    assert_contains(at("run/metrics.json"), "\"ood_in_distribution_images\": 12");
+    assert_contains(at("run/metrics.json"), "\"ood_heldout_images\": 12");
+    assert_contains(at("run/metrics.json"), "\"test_images\": 12");
+    assert_contains(at("run/metrics.json"), "\"ood_score\": \"data\"");
+    assert_png(at("run/roc.png"));
+}
+
+/* A run written before --holdout-classes, --warmup-steps and --sn-iterations existed (so
+ * trained without warm-up and with one power iteration) still evaluates and resumes, and a
+ * run that used a warm-up is not taken for one of those. */
+Test(cli, a_run_from_before_holdout_classes_still_evaluates) {
+    train_tiny("run", 2, "--warmup-steps 0");
+    char cmd[PATH_MAX + 96];
+    snprintf(cmd, sizeof cmd, "sed -i '/holdout_classes/d;/warmup_steps/d;/sn_iterations/d' %s",
+             at("run/config.json"));
+    cr_assert_eq(system(cmd), 0);
+    int rc = run("eval %s --skip-fid --skip-figures --pairs 20", at("run"));
+    cr_assert_eq(rc, 0, "eval of an older run: %s", err_text);
+    cr_assert_eq(run("train --resume %s --steps 3", at("run")), 0, "resume of an older run: %s",
+                 err_text);
+    train_tiny("warm", 2, "--warmup-steps 5");
+    snprintf(cmd, sizeof cmd, "sed -i '/warmup_steps/d' %s", at("warm/config.json"));
+    cr_assert_eq(system(cmd), 0);
+    assert_refused(run("eval %s --skip-fid --skip-figures --pairs 20", at("warm")), 1,
+                   "warmup-steps", "a warm-up run read as an old one");
 }

@@ -75,7 +75,7 @@ int cmd_encode(int argc, char **argv) {
     }
     const struct gw_dataset *d = session_split(&ses, o.split);
     float *z;
-    int64_t l = ses.model->cfg.latent, n = eval_encode(ses.model, d, o.limit, &z);
+    int64_t l = ses.model->cfg.latent, n = eval_encode(ses.model, d, o.limit, NULL, &z);
     enum tn_status status;
     if (csv) {
         status = write_csv(path, z, n, l, d);

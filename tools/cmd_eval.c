@@ -1,15 +1,30 @@
-/* cmd_eval.c - `gwae eval RUN_DIR`: test metrics of a run's checkpoint into metrics.json.
+/* cmd_eval.c - `gwae eval RUN_DIR`: the paper's measurements of a run's checkpoint into
+ * RUN_DIR/metrics.json and figures (docs/evaluation.md describes each).
  *
  * PSNR follows the official code (gwae-spec.md section 7): per image, 20 log10(1) - 10
  * log10(MSE) over every value, the reconstruction decoded from a sample of q(z|x) in
  * evaluation mode; the same from the mean mu is reported beside it. The loss terms are the
- * means of the main loss terms over test batches in evaluation mode (gw_eval_step). The keys
- * written replace those of the same name in metrics.json (the end of training writes the
- * same keys for the last model); other keys stay.
+ * means of the main loss terms over test batches in evaluation mode (gw_eval_step). Then, each
+ * unless skipped: L_GW against the GW solver on test batches (eval_gw.h), the isometry of
+ * generated pairs, DCI on a factor dataset (eval_dci.h), out-of-distribution AUC by the
+ * critic on the held-out classes and, for Fashion-MNIST, on generated shapes (eval_ood.h),
+ * Frechet distances in the features of the run's classifier (eval_fid.h), and the figures.
+ *
+ * Every option is checked and the run opened before any work; every file is written at the
+ * end, each atomically: the keys written replace those of the same name in metrics.json and
+ * other keys stay (the end of training writes some of the same keys for the last model).
  */
+#include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "eval_dci.h"
+#include "eval_fid.h"
+#include "eval_figures.h"
+#include "eval_gw.h"
+#include "eval_ood.h"
 #include "evaluate.h"
 #include "json.h"
 #include "run_dir.h"
@@ -17,58 +32,299 @@
 #include "tool.h"
 
 #define TEST_SALT 0x74657374ull /* the draws of the test metrics, as at the end of training */
+#define MEASURE_SALT 0x6d65617375ull /* the draws of the measurements after PSNR and losses */
+#define SHAPES_OOD_SEED 0x6f6f64ull
 
-static const char *const eval_names[] = {"checkpoint", "limit", "data", "threads", NULL};
+struct eval_options {
+    struct use_options use; /* first, so that the shared options' offsets hold here too */
+    bool skip_gw, skip_isometry, skip_dci, skip_ood, skip_fid, skip_figures;
+    bool retrain_classifier;
+    int64_t gw_batches, pairs;
+    int classifier_epochs;
+    char isometry[16], ood_score[16];
+};
+
+#define E(field) offsetof(struct eval_options, field), sizeof(((struct eval_options *)0)->field)
+
+static const char *const isometry_kinds[] = {"scaled", "squared", NULL};
+static const char *const ood_kinds[] = {"decoded", "data", NULL};
+static const char *const shared_names[] = {"checkpoint", "limit", "data", "threads", NULL};
+
+static const struct opt_spec eval_specs[] = {
+    {"gw-batches", OPT_I64, E(gw_batches), 1, 1e6, NULL, OPT_LOCAL, "Measurements", "N",
+     "test batches of L_GW against the GW solver"},
+    {"pairs", OPT_I64, E(pairs), 2, 1e7, NULL, OPT_LOCAL, "Measurements", "N",
+     "pairs of generated samples in the isometry histogram"},
+    {"isometry", OPT_STRING, E(isometry), 1, 0, isometry_kinds, OPT_LOCAL, "Measurements", "KIND",
+     "scaled: (C/s)|dz| and |dx| as L_GW; squared: |dz|^2 and |dx|^2 as the official vis.py"},
+    {"ood-score", OPT_STRING, E(ood_score), 1, 0, ood_kinds, OPT_LOCAL, "Measurements", "KIND",
+     "decoded: f(Dec(z), z) as the official clu.py; data: f(x, z); z ~ q(z|x) in both"},
+    {"classifier-epochs", OPT_INT, E(classifier_epochs), 1, 1000, NULL, OPT_LOCAL,
+     "Measurements", "N", "epochs of the feature classifier when one is trained"},
+    {"retrain-classifier", OPT_BOOL, E(retrain_classifier), 0, 0, NULL, OPT_LOCAL,
+     "Measurements", NULL, "train the feature classifier again even if the run has one"},
+    {"skip-gw", OPT_BOOL, E(skip_gw), 0, 0, NULL, OPT_LOCAL, "Skipping", NULL,
+     "no L_GW against the solver"},
+    {"skip-isometry", OPT_BOOL, E(skip_isometry), 0, 0, NULL, OPT_LOCAL, "Skipping", NULL,
+     "no isometry histogram"},
+    {"skip-dci", OPT_BOOL, E(skip_dci), 0, 0, NULL, OPT_LOCAL, "Skipping", NULL, "no DCI"},
+    {"skip-ood", OPT_BOOL, E(skip_ood), 0, 0, NULL, OPT_LOCAL, "Skipping", NULL,
+     "no out-of-distribution detection"},
+    {"skip-fid", OPT_BOOL, E(skip_fid), 0, 0, NULL, OPT_LOCAL, "Skipping", NULL,
+     "no classifier and no Frechet distances"},
+    {"skip-figures", OPT_BOOL, E(skip_figures), 0, 0, NULL, OPT_LOCAL, "Skipping", NULL,
+     "no PNG figures"},
+};
 
 static const char eval_usage[] =
-    "usage: gwae eval RUN_DIR [--checkpoint best|last|FILE] [--limit N] [--data PATH]\n\n"
-    "Evaluates a run's checkpoint (checkpoint_best by default) on the test split: PSNR per\n"
-    "image (MAX 1) of reconstructions decoded from a sample of q(z|x) (the official metric)\n"
-    "and from its mean, with mean and standard error, and the mean loss terms in evaluation\n"
-    "mode. Prints them as one JSON object and merges them into RUN_DIR/metrics.json.\n";
+    "usage: gwae eval RUN_DIR [options]\n\n"
+    "Evaluates a run's checkpoint (checkpoint_best by default) on its test split and writes\n"
+    "the results into RUN_DIR/metrics.json (also printed) and PNG figures in RUN_DIR:\n"
+    "  PSNR (MAX 1) of reconstructions from a sample of q(z|x) and from its mean, the mean\n"
+    "  loss terms; L_GW beside the empirical GW of the project's solver on test batches\n"
+    "  (gw_*); the isometry of generated pairs (isometry.png, isometry_correlation); DCI and\n"
+    "  the Fig. 2 scatter (dci_scatter.png) on the shapes dataset; the ROC and AUC of\n"
+    "  out-of-distribution detection by the critic (roc.png) on the held-out classes of a\n"
+    "  --holdout-classes run and, for Fashion-MNIST, on generated shapes; Frechet distances in\n"
+    "  the features of a classifier the run trains once (classifier.safetensors; not the\n"
+    "  Inception FID); traversals.png, reconstructions.png, samples.png, loss_curves.png and\n"
+    "  gw_curve.png (from log.jsonl). The --skip-* options leave parts out; --limit N uses\n"
+    "  the first N test images (and N of each out-of-distribution set) everywhere.\n";
+
+static void eval_defaults(struct eval_options *o) {
+    memset(o, 0, sizeof *o);
+    use_defaults(&o->use);
+    o->gw_batches = 10;
+    o->pairs = 10000;
+    o->classifier_epochs = gw_classifier_defaults().epochs;
+    snprintf(o->isometry, sizeof o->isometry, "scaled");
+    snprintf(o->ood_score, sizeof o->ood_score, "decoded");
+}
+
+/* everything eval computes besides PSNR and the losses */
+struct results {
+    bool gw, isometry, dci, fid;
+    int64_t gw_batches;
+    struct eval_gw_point gw_mean, gw_se;
+    double *dz, *dx, correlation;
+    struct eval_dci d;
+    struct eval_ood_result ood[2];
+    const char *ood_name[2];   /* "heldout", "shapes" */
+    int n_ood;
+    struct eval_fid f;
+    bool classifier_trained;
+};
+
+static void results_free(struct results *r) {
+    free(r->dz);
+    free(r->dx);
+    if (r->dci) eval_dci_free(&r->d);
+    for (int i = 0; i < r->n_ood; i++) eval_ood_free(&r->ood[i]);
+}
+
+#define DCI_MIN_IMAGES 15 /* two per fold of the 5-fold cross-validation on the 67% split */
+
+/* the first limit images of d (limit <= 0: all) */
+static int64_t images_of(const struct gw_dataset *d, int64_t limit) {
+    return limit > 0 && limit < d->count ? limit : d->count;
+}
+
+/* a part left out for want of data, said on stderr (the work goes on) */
+static void note_skip(const char *what, int64_t have, int64_t need) {
+    fprintf(stderr, "gwae eval: %s left out: %lld test images, %lld needed\n", what,
+            (long long)have, (long long)need);
+}
+
+/* the measurements; 0 or the exit code */
+static int measure(struct session *ses, const struct eval_options *o, struct results *r) {
+    struct tn_rng rng = tn_rng_new(ses->s.seed ^ MEASURE_SALT);
+    int64_t limit = o->use.limit;
+    int64_t n_test = images_of(&ses->data.test, limit), batch = ses->s.cfg.batch;
+    if (!o->skip_gw) {
+        int64_t whole = n_test / batch; /* whole batches within --limit */
+        r->gw = whole > 0;
+        if (r->gw)
+            r->gw_batches = eval_gw_split(ses->model, &ses->data.test,
+                                          whole < o->gw_batches ? whole : o->gw_batches, &rng,
+                                          &r->gw_mean, &r->gw_se);
+        else
+            note_skip("L_GW against the solver", n_test, batch);
+    }
+    if (!o->skip_isometry) {
+        r->dz = malloc((size_t)o->pairs * sizeof *r->dz);
+        r->dx = malloc((size_t)o->pairs * sizeof *r->dx);
+        TN_CHECK(r->dz && r->dx, "eval", "out of host memory");
+        eval_isometry(ses->model, o->pairs, strcmp(o->isometry, "squared") == 0, &rng, r->dz, r->dx);
+        r->correlation = gw_correlation(r->dz, r->dx, o->pairs);
+        r->isometry = true;
+    }
+    if (!o->skip_dci && strcmp(ses->s.dataset, "shapes") == 0) {
+        r->dci = n_test >= DCI_MIN_IMAGES;
+        if (r->dci) eval_dci_compute(ses->model, &ses->data.test, limit, &rng, ses->s.seed, &r->d);
+        else note_skip("DCI", n_test, DCI_MIN_IMAGES);
+    }
+    enum eval_ood_score kind = strcmp(o->ood_score, "data") == 0 ? EVAL_OOD_DATA : EVAL_OOD_DECODED;
+    if (!o->skip_ood && ses->data.held_out.count > 0) {
+        r->ood_name[r->n_ood] = "heldout";
+        eval_ood_detect(ses->model, &ses->data.test, limit, &ses->data.held_out, limit, kind,
+                        &rng, &r->ood[r->n_ood++]);
+    }
+    if (!o->skip_ood && strcmp(ses->s.dataset, "fashion-mnist") == 0) {
+        struct gw_dataset shapes;
+        if (gw_shapes_generate(n_test, ses->s.cfg.image_size, SHAPES_OOD_SEED, &shapes) != TN_OK)
+            return tool_fail("eval", TOOL_EXIT_FAIL, "%s", tn_last_error());
+        r->ood_name[r->n_ood] = "shapes";
+        eval_ood_detect(ses->model, &ses->data.test, limit, &shapes, limit, kind, &rng,
+                        &r->ood[r->n_ood++]);
+        gw_dataset_free(&shapes);
+    }
+    if (!o->skip_fid && n_test < 2) note_skip("the Frechet distances", n_test, 2);
+    if (!o->skip_fid && n_test >= 2) {
+        struct gw_classifier_options co = gw_classifier_defaults();
+        co.epochs = o->classifier_epochs;
+        struct gw_classifier *c;
+        int rc = eval_classifier_obtain("eval", ses, &co, o->retrain_classifier, &c,
+                                        &r->classifier_trained);
+        if (rc) return rc;
+        eval_fid_compute(ses, c, limit, &rng, &r->f);
+        gw_classifier_free(c);
+        r->fid = true;
+    }
+    return 0;
+}
+
+static void put_pair(struct json_writer *w, const char *key, double mean, double se) {
+    char k[96];
+    snprintf(k, sizeof k, "%s_mean", key);
+    json_number(w, k, mean);
+    snprintf(k, sizeof k, "%s_stderr", key);
+    json_number(w, k, se);
+}
+
+static void put_results(struct json_writer *w, const struct session *ses,
+                        const struct eval_options *o, const struct results *r) {
+    if (r->gw) {
+        json_int(w, "gw_batches", r->gw_batches);
+        json_int(w, "gw_batch_size", ses->s.cfg.batch);
+        put_pair(w, "gw_estimate", r->gw_mean.estimate, r->gw_se.estimate);
+        put_pair(w, "gw_solver", r->gw_mean.solver, r->gw_se.solver);
+        put_pair(w, "gw_solver_square", r->gw_mean.solver_sq, r->gw_se.solver_sq);
+        put_pair(w, "gw_solver_generated", r->gw_mean.solver_gen, r->gw_se.solver_gen);
+        put_pair(w, "gw_solver_encoded", r->gw_mean.solver_enc, r->gw_se.solver_enc);
+    }
+    if (r->isometry) {
+        json_int(w, "isometry_pairs", o->pairs);
+        json_string(w, "isometry_distances", o->isometry);
+        json_number(w, "isometry_correlation", r->correlation);
+    }
+    if (r->dci) {
+        json_int(w, "dci_images", r->d.n);
+        json_number(w, "dci_disentanglement", r->d.dci.disentanglement);
+        json_number(w, "dci_completeness", r->d.dci.completeness);
+        json_number(w, "dci_informativeness", r->d.dci.informativeness);
+        json_int(w, "dci_max_depth", r->d.dci.max_depth);
+        json_string(w, "dci_scatter_factor", ses->data.test.factor_names[r->d.factor]);
+        json_int(w, "dci_scatter_dim_first", r->d.dims[0]);
+        json_int(w, "dci_scatter_dim_second", r->d.dims[1]);
+    }
+    if (r->n_ood) json_string(w, "ood_score", o->ood_score);
+    for (int i = 0; i < r->n_ood; i++) {
+        char k[64];
+        snprintf(k, sizeof k, "ood_%s_auc", r->ood_name[i]);
+        json_number(w, k, r->ood[i].auc);
+        snprintf(k, sizeof k, "ood_%s_images", r->ood_name[i]);
+        json_int(w, k, r->ood[i].n_ood);
+    }
+    if (r->n_ood) json_int(w, "ood_in_distribution_images", r->ood[0].n_id);
+    if (r->fid) {
+        json_int(w, "fd_images", r->f.images);
+        json_number(w, "fd_classifier_accuracy", r->f.accuracy);
+        json_bool(w, "fd_classifier_trained_now", r->classifier_trained);
+        json_number(w, "fd_prior", r->f.prior);
+        json_number(w, "fd_reconstruction", r->f.reconstruction);
+        json_number(w, "fd_train_test", r->f.train_test);
+    }
+}
+
+/* the figures; false with the reason in err */
+static bool figures(struct session *ses, const struct eval_options *o, const struct results *r,
+                    char *err, size_t size) {
+    struct eval_figure_set f = {0};
+    f.dir = ses->dir;
+    f.model = ses->model;
+    f.test = &ses->data.test;
+    f.seed = ses->s.seed;
+    if (r->isometry) {
+        f.dz = r->dz;
+        f.dx = r->dx;
+        f.pairs = o->pairs;
+        f.squared = strcmp(o->isometry, "squared") == 0;
+        f.correlation = r->correlation;
+    }
+    if (r->dci) f.dci = &r->d;
+    for (int i = 0; i < r->n_ood; i++) {
+        f.roc[i].name = r->ood_name[i];
+        f.roc[i].fpr = r->ood[i].fpr;
+        f.roc[i].tpr = r->ood[i].tpr;
+        f.roc[i].points = r->ood[i].points;
+        f.roc[i].auc = r->ood[i].auc;
+    }
+    f.n_roc = r->n_ood;
+    return eval_figures_write(&f, err, size);
+}
 
 int cmd_eval(int argc, char **argv) {
-    struct use_options o;
-    use_defaults(&o);
-    const char *dir;
-    int rc = use_parse("eval", eval_usage, eval_names, argc, argv, &o, &dir);
+    struct eval_options o;
+    eval_defaults(&o);
+    const char *dir = NULL;
+    int rc = use_parse_extra("eval", eval_usage, shared_names, eval_specs,
+                             (int)(sizeof eval_specs / sizeof eval_specs[0]), argc, argv, &o,
+                             sizeof o, &dir);
     if (rc) return rc < 0 ? 0 : rc;
     struct session ses;
     tn_scope_begin();
-    if ((rc = session_open("eval", dir, &o, true, &ses))) {
+    if ((rc = session_open("eval", dir, &o.use, true, &ses))) {
         tn_scope_end();
         return rc;
     }
+    double t0 = tool_now();
     struct tn_rng rng = tn_rng_new(ses.s.seed ^ TEST_SALT);
     double psnr[2], se[2];
     struct gw_losses tl;
-    int64_t n = eval_psnr(ses.model, &ses.data.test, o.limit, &rng, psnr, se);
-    eval_losses(ses.model, &ses.data.test, o.limit, &rng, &tl);
-    struct json_writer w;
-    json_begin(&w, false);
-    json_string(&w, "checkpoint", ses.checkpoint_name);
-    json_int(&w, "test_images", n);
-    json_number(&w, "test_psnr_mean", psnr[0]);
-    json_number(&w, "test_psnr_stderr", se[0]);
-    json_number(&w, "test_psnr_mu_mean", psnr[1]);
-    json_number(&w, "test_psnr_mu_stderr", se[1]);
-    json_number(&w, "test_loss", tl.loss);
-    json_number(&w, "test_loss_gw", tl.loss_gw);
-    json_number(&w, "test_loss_w", tl.loss_w);
-    json_number(&w, "test_loss_d", tl.loss_d);
-    json_number(&w, "test_loss_h", tl.loss_h);
-    json_number(&w, "test_c", tl.c);
-    json_number(&w, "test_f_q", tl.f_q);
-    json_number(&w, "test_f_p", tl.f_p);
-    char *update = json_end(&w), err[TOOL_PATH_MAX + 512];
+    int64_t n = eval_psnr(ses.model, &ses.data.test, o.use.limit, &rng, psnr, se);
+    eval_losses(ses.model, &ses.data.test, o.use.limit, &rng, &tl);
+    struct results res = {0};
+    char err[TOOL_PATH_MAX + 512];
+    rc = measure(&ses, &o, &res);
+    if (!rc && !o.skip_figures && !figures(&ses, &o, &res, err, sizeof err))
+        rc = tool_fail("eval", TOOL_EXIT_FAIL, "%s", err);
+    char *update = NULL;
+    if (!rc) {
+        struct json_writer w;
+        json_begin(&w, false);
+        json_string(&w, "checkpoint", ses.checkpoint_name);
+        json_int(&w, "test_images", n);
+        put_pair(&w, "test_psnr", psnr[0], se[0]);
+        put_pair(&w, "test_psnr_mu", psnr[1], se[1]);
+        json_number(&w, "test_loss", tl.loss);
+        json_number(&w, "test_loss_gw", tl.loss_gw);
+        json_number(&w, "test_loss_w", tl.loss_w);
+        json_number(&w, "test_loss_d", tl.loss_d);
+        json_number(&w, "test_loss_h", tl.loss_h);
+        json_number(&w, "test_c", tl.c);
+        json_number(&w, "test_f_q", tl.f_q);
+        json_number(&w, "test_f_p", tl.f_p);
+        put_results(&w, &ses, &o, &res);
+        json_number(&w, "eval_time_s", tool_now() - t0);
+        update = json_end(&w);
+        if (!update) rc = tool_fail("eval", TOOL_EXIT_FAIL, "out of memory");
+    }
+    results_free(&res);
     session_close(&ses);
     tn_scope_end();
-    if (!update) return tool_fail("eval", TOOL_EXIT_FAIL, "out of memory");
-    if (!run_dir_merge_json(dir, "metrics.json", update, err, sizeof err)) {
-        free(update);
-        return tool_fail("eval", TOOL_EXIT_FAIL, "%s", err);
-    }
-    printf("%s", update);
+    if (!rc && !run_dir_merge_json(dir, "metrics.json", update, err, sizeof err))
+        rc = tool_fail("eval", TOOL_EXIT_FAIL, "%s", err);
+    if (!rc) printf("%s", update);
     free(update);
-    return 0;
+    return rc;
 }

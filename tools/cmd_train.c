@@ -9,7 +9,9 @@
  * (the permutation of epoch e is drawn from (seed, e), so a resumed run continues mid-epoch
  * with the same batches), each batch one gw_train_step (a main step and n_critic critic
  * steps); after each epoch the validation loss (mean main loss in evaluation mode),
- * checkpoint_best when it is strictly lower, checkpoint_last, the figures, and early stopping
+ * checkpoint_best when it is strictly lower, checkpoint_last, the figures, the GW curve (the
+ * model's L_GW and the solver's empirical GW on the first 64 validation images and 64 prior
+ * draws of a fixed seed, eval_gw.h; the paper's Fig. 1a), and early stopping
  * once `patience` epochs pass without a new best. A non-finite loss term stops the run before
  * anything is saved, so checkpoint_last stays the last good state.
  */
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eval_gw.h"
 #include "evaluate.h"
 #include "json.h"
 #include "progress.h"
@@ -28,6 +31,8 @@
 #define VALID_SALT 0x76616c6964ull   /* seeds of the validation, figure and test draws */
 #define FIGURE_SALT 0x666967ull
 #define TEST_SALT 0x74657374ull
+#define GW_CURVE_SALT 0x67776375ull
+#define GW_CURVE_N 64 /* validation images (and prior draws) of the per-epoch GW values */
 #define EPOCH_SALT 0x9e3779b97f4a7c15ull
 #define SAMPLES_N 64
 #define SAMPLES_COLS 8
@@ -209,6 +214,23 @@ static bool validate_part_epoch(struct trainer *tr) {
     return true;
 }
 
+/* the GW values of the epoch's model on the fixed validation batch, into w */
+static void gw_curve(struct trainer *tr, struct json_writer *w) {
+    int64_t n = tr->data.valid.count < GW_CURVE_N ? tr->data.valid.count : GW_CURVE_N;
+    struct tn_rng rng = tn_rng_new(tr->s.seed ^ GW_CURVE_SALT);
+    struct eval_gw_point p;
+    double t0 = tool_now();
+    tn_scope_begin();
+    eval_gw_batch(tr->model, eval_batch_at(tr->model, &tr->data.valid, 0, n), &rng, &p);
+    tn_scope_end();
+    json_number(w, "gw_estimate", p.estimate);
+    json_number(w, "gw_solver", p.solver);
+    json_number(w, "gw_solver_square", p.solver_sq);
+    json_number(w, "gw_solver_generated", p.solver_gen);
+    json_number(w, "gw_solver_encoded", p.solver_enc);
+    json_number(w, "gw_time_s", tool_now() - t0);
+}
+
 static bool end_epoch(struct trainer *tr, double epoch_start) {
     struct gw_losses vl;
     int improved = validate(tr, &vl);
@@ -227,6 +249,7 @@ static bool end_epoch(struct trainer *tr, double epoch_start) {
     json_number(&w, "best_val_loss", tr->st.best_val);
     json_bool(&w, "improved", improved);
     json_number(&w, "epoch_time_s", tool_now() - epoch_start);
+    gw_curve(tr, &w);
     if (!log_line(tr, &w)) return false;
     char took[32];
     progress_duration(tool_now() - epoch_start, took, sizeof took);

@@ -11,26 +11,24 @@
 
 #include "gwae/gw_png.h"
 
-/* evaluation mode, no graph; returns the previous grad mode */
-static bool eval_mode(struct gw_model *m) {
+bool eval_begin(struct gw_model *m) {
     nn_module_train(&m->base, false);
     return ag_set_grad_enabled(false);
 }
 
-static void train_mode(struct gw_model *m, bool grad) {
+void eval_end(struct gw_model *m, bool grad) {
     ag_set_grad_enabled(grad);
     nn_module_train(&m->base, true);
 }
 
-/* images [first, first + n) of d as a batch on m's device (in the current scope) */
-static struct tn_tensor *batch_at(const struct gw_model *m, const struct gw_dataset *d,
-                                  int64_t first, int64_t n) {
+struct tn_tensor *eval_batch_at(const struct gw_model *m, const struct gw_dataset *d, int64_t first,
+                              int64_t n) {
     int64_t *idx = malloc((size_t)n * sizeof *idx);
     TN_CHECK(idx, "evaluate", "out of host memory");
     for (int64_t i = 0; i < n; i++) idx[i] = first + i;
     struct tn_tensor *x = gw_dataset_batch(d, idx, n);
     free(idx);
-    return tn_to_device(x, gw_model_device(m));
+    return m ? tn_to_device(x, gw_model_device(m)) : x;
 }
 
 static int64_t count_of(const struct gw_dataset *d, int64_t n) {
@@ -47,7 +45,7 @@ int64_t eval_losses(struct gw_model *m, const struct gw_dataset *d, int64_t n, s
         if (k < 2) break;
         struct gw_losses t = {0};
         tn_scope_begin();
-        gw_eval_step(m, batch_at(m, d, first, k), rng, &t);
+        gw_eval_step(m, eval_batch_at(m, d, first, k), rng, &t);
         tn_scope_end();
         double w = (double)k;
         mean->loss += w * t.loss;
@@ -99,11 +97,11 @@ int64_t eval_psnr(struct gw_model *m, const struct gw_dataset *d, int64_t n, str
     float *x = malloc((size_t)(b * v) * sizeof *x), *y = malloc((size_t)(b * v) * sizeof *y);
     TN_CHECK(x && y, "eval_psnr", "out of host memory");
     double sum[2] = {0, 0}, sq[2] = {0, 0};
-    bool grad = eval_mode(m);
+    bool grad = eval_begin(m);
     for (int64_t first = 0; first < n; first += b) {
         int64_t k = n - first < b ? n - first : b;
         tn_scope_begin();
-        struct tn_tensor *xb = batch_at(m, d, first, k), *mu, *logvar;
+        struct tn_tensor *xb = eval_batch_at(m, d, first, k), *mu, *logvar;
         gw_encode(m, xb, &mu, &logvar);
         tn_to_host(xb, x);
         tn_to_host(gw_decode(m, gw_reparameterize(mu, logvar, rng)), y);
@@ -112,7 +110,7 @@ int64_t eval_psnr(struct gw_model *m, const struct gw_dataset *d, int64_t n, str
         psnr_sums(x, y, k, v, &sum[1], &sq[1]);
         tn_scope_end();
     }
-    train_mode(m, grad);
+    eval_end(m, grad);
     free(x);
     free(y);
     for (int i = 0; i < 2; i++) {
@@ -123,45 +121,46 @@ int64_t eval_psnr(struct gw_model *m, const struct gw_dataset *d, int64_t n, str
     return n;
 }
 
-int64_t eval_encode(struct gw_model *m, const struct gw_dataset *d, int64_t n, float **out) {
+int64_t eval_encode(struct gw_model *m, const struct gw_dataset *d, int64_t n, struct tn_rng *rng,
+                    float **out) {
     n = count_of(d, n);
     int64_t b = m->cfg.batch, l = m->cfg.latent;
     *out = malloc((size_t)(n * l > 0 ? n * l : 1) * sizeof **out);
     TN_CHECK(*out, "eval_encode", "out of host memory");
-    bool grad = eval_mode(m);
+    bool grad = eval_begin(m);
     for (int64_t first = 0; first < n; first += b) {
         int64_t k = n - first < b ? n - first : b;
         tn_scope_begin();
         struct tn_tensor *mu, *logvar;
-        gw_encode(m, batch_at(m, d, first, k), &mu, &logvar);
-        tn_to_host(mu, *out + first * l);
+        gw_encode(m, eval_batch_at(m, d, first, k), &mu, &logvar);
+        tn_to_host(rng ? gw_reparameterize(mu, logvar, rng) : mu, *out + first * l);
         tn_scope_end();
     }
-    train_mode(m, grad);
+    eval_end(m, grad);
     return n;
 }
 
 enum tn_status eval_samples_png(struct gw_model *m, const char *path, int n, int cols,
                                 struct tn_rng *rng) {
-    bool grad = eval_mode(m);
+    bool grad = eval_begin(m);
     tn_scope_begin();
     struct tn_tensor *xs = gw_decode(m, gw_prior_sample(m->prior, n, rng));
     enum tn_status status = gw_png_write_grid(path, xs, cols, 2);
     tn_scope_end();
-    train_mode(m, grad);
+    eval_end(m, grad);
     return status;
 }
 
 enum tn_status eval_reconstructions_png(struct gw_model *m, const struct gw_dataset *d, int n,
                                         const char *path) {
     n = (int)count_of(d, n);
-    bool grad = eval_mode(m);
+    bool grad = eval_begin(m);
     tn_scope_begin();
-    struct tn_tensor *x = batch_at(m, d, 0, n), *mu, *logvar;
+    struct tn_tensor *x = eval_batch_at(m, d, 0, n), *mu, *logvar;
     gw_encode(m, x, &mu, &logvar);
     struct tn_tensor *rows[2] = {x, gw_decode(m, mu)};
     enum tn_status status = gw_png_write_grid(path, ag_concat(2, rows, 0), n, 2);
     tn_scope_end();
-    train_mode(m, grad);
+    eval_end(m, grad);
     return status;
 }

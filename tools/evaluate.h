@@ -12,6 +12,18 @@
 #include "gwae/gw_data.h"
 #include "gwae/gw_model.h"
 
+/* Puts m in evaluation mode with gradient recording off; returns the previous grad mode for
+ * eval_end. */
+bool eval_begin(struct gw_model *m);
+
+/* Back to training mode and the grad mode eval_begin returned. */
+void eval_end(struct gw_model *m, bool grad);
+
+/* Images [first, first + n) of d as a batch [n, C, S, S] on m's device (the CPU when m is
+ * NULL), in the current scope. */
+struct tn_tensor *eval_batch_at(const struct gw_model *m, const struct gw_dataset *d, int64_t first,
+                              int64_t n);
+
 /* Mean of the main loss terms (gw_eval_step) over the first n images of d (n <= 0: all), in
  * batches of the model's batch size; a last batch of one image is left out (the GW scale
  * needs two). Returns the number of images used. */
@@ -24,8 +36,10 @@ int64_t eval_losses(struct gw_model *m, const struct gw_dataset *d, int64_t n, s
 int64_t eval_psnr(struct gw_model *m, const struct gw_dataset *d, int64_t n, struct tn_rng *rng,
                   double psnr[2], double stderr_[2]);
 
-/* mu of q(z|x) for the first n images of d (n <= 0: all) into out[n, L] (malloc'ed). */
-int64_t eval_encode(struct gw_model *m, const struct gw_dataset *d, int64_t n, float **out);
+/* Codes of the first n images of d (n <= 0: all) into out[n, L] (malloc'ed): mu of q(z|x)
+ * when rng is NULL, else a sample z ~ q(z|x) drawn from rng. */
+int64_t eval_encode(struct gw_model *m, const struct gw_dataset *d, int64_t n, struct tn_rng *rng,
+                    float **out);
 
 /* Writes a grid of n prior samples (cols columns) decoded in evaluation mode to path. */
 enum tn_status eval_samples_png(struct gw_model *m, const char *path, int n, int cols,

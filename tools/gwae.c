@@ -1,44 +1,24 @@
 /* gwae.c - the gwae program: `gwae <command> [options]`, dispatching to the commands.
  *
  *   train        train a GWAE into a run directory (or --resume one)
- *   eval         test PSNR and loss terms of a run's checkpoint into metrics.json
+ *   eval         the paper's measurements of a run's checkpoint: metrics.json and figures
  *   sample       a grid of decoded prior samples as PNG
  *   reconstruct  test images over their reconstructions as PNG
  *   encode       latent means (and labels or factors) as .npy or CSV
  *   bench        milliseconds per training iteration, main step and critic steps
+ *   classifier   the feature classifier of eval's Frechet distances, trained on the run's data
  *
- * Each command has --help. Exit codes are in tool.h. This file also holds the helpers every
- * command uses (the error line, the clock).
+ * Each command has --help. Exit codes are in tool.h; the helpers every command uses (the
+ * error line, the clock) are in tool.c.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _POSIX_C_SOURCE 200809L /* setenv, execv */
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "tool.h"
-
-int tool_fail(const char *cmd, int code, const char *fmt, ...) {
-    char msg[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    for (char *c = msg; *c; c++)
-        if (*c == '\n' || *c == '\r') *c = ' ';
-    fflush(stdout);
-    fprintf(stderr, "gwae %s: %s\n", cmd, msg);
-    return code;
-}
-
-double tool_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static const struct {
     const char *name;
@@ -46,11 +26,12 @@ static const struct {
     const char *help;
 } commands[] = {
     {"train", cmd_train, "train a GWAE into a run directory, or continue one (--resume)"},
-    {"eval", cmd_eval, "test PSNR and loss terms of a run's checkpoint, into metrics.json"},
+    {"eval", cmd_eval, "PSNR, GW, isometry, DCI, OOD, Frechet distances and figures of a run"},
     {"sample", cmd_sample, "decode prior samples into a PNG grid"},
     {"reconstruct", cmd_reconstruct, "test images over their reconstructions, as PNG"},
     {"encode", cmd_encode, "latent means (with labels or factors) as .npy or CSV"},
     {"bench", cmd_bench, "median milliseconds per training iteration, main and critic steps"},
+    {"classifier", cmd_classifier, "train the feature classifier of eval's Frechet distances"},
 };
 
 static void usage(void) {
@@ -78,7 +59,7 @@ int main(int argc, char **argv) {
     prefer_passive_waiting(argv);
     if (argc < 2) {
         fprintf(stderr, "gwae: a command is required (train, eval, sample, reconstruct, encode, "
-                        "bench; see gwae --help)\n");
+                        "bench, classifier; see gwae --help)\n");
         return TOOL_EXIT_USAGE;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
@@ -89,6 +70,6 @@ int main(int argc, char **argv) {
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 2, argv + 2);
     fflush(stdout);
     fprintf(stderr, "gwae: unknown command '%s' (commands: train, eval, sample, reconstruct, "
-                    "encode, bench; see gwae --help)\n", argv[1]);
+                    "encode, bench, classifier; see gwae --help)\n", argv[1]);
     return TOOL_EXIT_USAGE;
 }

@@ -213,7 +213,8 @@ enum tn_status run_ckpt_save(struct nn_ckpt *c, const struct run_state *st, cons
     return nn_ckpt_save(c, path);
 }
 
-/* the value of key in a "k=v k=v" fingerprint, copied into out ("(none)" when absent) */
+/* the value of key in a "k=v k=v" fingerprint, copied into out: an option added later and
+ * left out at its legacy value reads as that value, anything else absent as "(none)" */
 static void fingerprint_value(const char *fp, const char *key, char *out, size_t size) {
     size_t k = strlen(key);
     for (const char *p = fp; p && *p; p = strchr(p, ' '), p = p ? p + 1 : NULL)
@@ -222,7 +223,21 @@ static void fingerprint_value(const char *fp, const char *key, char *out, size_t
             snprintf(out, size, "%.*s", (int)n, p + k + 1);
             return;
         }
-    snprintf(out, size, "(none)");
+    const char *legacy = settings_legacy_value(key);
+    snprintf(out, size, "%s", legacy ? legacy : "(none)");
+}
+
+/* The first key of `keys` (a fingerprint) whose value differs between have and want, with
+ * both values; false when none does. */
+static bool first_difference(const char *keys, const char *have, const char *want, char *key,
+                             char *a, char *b) {
+    for (const char *p = keys; p && *p; p = strchr(p, ' '), p = p ? p + 1 : NULL) {
+        snprintf(key, 64, "%.*s", (int)strcspn(p, "="), p);
+        fingerprint_value(have, key, a, 64);
+        fingerprint_value(want, key, b, 64);
+        if (strcmp(a, b) != 0) return true;
+    }
+    return false;
 }
 
 /* refuses a checkpoint whose fingerprint differs from the model's, naming the first setting
@@ -236,18 +251,13 @@ static enum tn_status check_fingerprint(const struct gw_model *m, const char *pa
     const char *have = status == TN_OK ? nn_ckpt_meta(probe, "gwae.config") : NULL;
     if (status == TN_OK && !have)
         status = tn_error(TN_ERR_INVALID, "%s is not a gwae checkpoint (it has no gwae.config)", path);
-    if (status == TN_OK && strcmp(have, want) != 0) {
-        for (const char *p = want; p && *p; p = strchr(p, ' '), p = p ? p + 1 : NULL) {
-            char key[64], a[64], b[64];
-            snprintf(key, sizeof key, "%.*s", (int)strcspn(p, "="), p);
-            fingerprint_value(have, key, a, sizeof a);
-            fingerprint_value(want, key, b, sizeof b);
-            if (strcmp(a, b) == 0) continue;
-            status = tn_error(TN_ERR_INVALID, "%s was written for another configuration: %s is %s "
-                              "there and %s in this run's config.json", path, key, a, b);
-            break;
-        }
-    }
+    char key[64], a[64], b[64];
+    /* the keys of this run's fingerprint, then those only the checkpoint's has */
+    if (status == TN_OK && strcmp(have, want) != 0 &&
+        (first_difference(want, have, want, key, a, b) ||
+         first_difference(have, have, want, key, a, b)))
+        status = tn_error(TN_ERR_INVALID, "%s was written for another configuration: %s is %s "
+                          "there and %s in this run's config.json", path, key, a, b);
     nn_ckpt_free(probe);
     return status;
 }

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "run_dir.h"
@@ -53,18 +54,31 @@ void use_table(const char *const *names, struct opt_spec *specs, struct opt_tabl
 
 int use_parse(const char *cmd, const char *usage_text, const char *const *names, int argc,
               char **argv, struct use_options *o, const char **dir) {
-    struct opt_spec specs[sizeof use_specs / sizeof use_specs[0]];
+    return use_parse_extra(cmd, usage_text, names, NULL, 0, argc, argv, o, sizeof *o, dir);
+}
+
+int use_parse_extra(const char *cmd, const char *usage_text, const char *const *names,
+                    const struct opt_spec *extra, int n_extra, int argc, char **argv, void *o,
+                    size_t o_size, const char **dir) {
+    enum { N_USE = sizeof use_specs / sizeof use_specs[0] };
+    TN_CHECK(n_extra >= 0 && n_extra <= USE_EXTRA_MAX, "use_parse_extra", "%d extra options "
+             "(at most %d)", n_extra, USE_EXTRA_MAX);
+    struct opt_spec specs[N_USE + USE_EXTRA_MAX];
     struct opt_table t;
     use_table(names, specs, &t);
-    struct use_options defaults = *o;
+    for (int i = 0; i < n_extra; i++) specs[t.n++] = extra[i];
     struct opt_result r;
+    void *defaults = malloc(o_size); /* --help shows the values before the parse */
+    TN_CHECK(defaults, "use_parse", "out of host memory");
+    memcpy(defaults, o, o_size);
     int rc = opt_parse(cmd, &t, o, argc, argv, 1, &r);
-    if (rc) return rc;
-    if (r.help) {
+    if (!rc && r.help) {
         printf("%s", usage_text);
-        opt_print_help(&t, &defaults);
-        return -1;
+        opt_print_help(&t, defaults);
+        rc = -1;
     }
+    free(defaults);
+    if (rc) return rc;
     if (r.n_positional != 1)
         return tool_fail(cmd, TOOL_EXIT_USAGE, "RUN_DIR is required (see gwae %s --help)", cmd);
     *dir = r.positional[0];

@@ -46,6 +46,15 @@ void use_table(const char *const *names, struct opt_spec *specs, struct opt_tabl
 int use_parse(const char *cmd, const char *usage_text, const char *const *names, int argc,
               char **argv, struct use_options *o, const char **dir);
 
+#define USE_EXTRA_MAX 24
+
+/* use_parse for a command with options of its own: o is that command's struct (o_size bytes)
+ * whose first member is a struct use_options, and extra[0..n_extra) (at most USE_EXTRA_MAX)
+ * are its own options, with offsets into it. */
+int use_parse_extra(const char *cmd, const char *usage_text, const char *const *names,
+                    const struct opt_spec *extra, int n_extra, int argc, char **argv, void *o,
+                    size_t o_size, const char **dir);
+
 /* Loads the dataset s describes; the error names the file or folder. */
 int session_load_data(const char *cmd, const struct tool_settings *s, struct gw_splits *out);
 

@@ -42,6 +42,9 @@ static const struct opt_spec train_specs[] = {
      "fraction of the training images held out for validation"},
     {"test-fraction", OPT_DOUBLE, F(test_fraction), 0.001, 0.5, NULL, OPT_FIXED, "Data", "F",
      "fraction used as test set where the source has none (shapes, folder)"},
+    {"holdout-classes", OPT_STRING, F(holdout), 0, 0, NULL, OPT_FIXED, "Data", "LIST",
+     "fashion-mnist: classes (e.g. 5,7,9) removed from train/valid/test; their test images are "
+     "the out-of-distribution set of gwae eval"},
     {"prior", OPT_STRING, F(cfg.prior), 1, 0, NULL, OPT_FIXED, "Model", "NAME",
      "gaussian, np (neural), fnp (factorized neural) or gmp (Gaussian mixture)"},
     {"components", OPT_INT, F(cfg.components), 2, 1024, NULL, OPT_FIXED, "Model", "K",
@@ -176,6 +179,13 @@ bool settings_check(const struct tool_settings *s, char *err, size_t size) {
         snprintf(err, size, "--prior: unknown prior '%s' (known: %s)", s->cfg.prior, names);
         return false;
     }
+    uint32_t mask;
+    if (!settings_holdout_mask(s->holdout, &mask, err, size)) return false;
+    if (mask && strcmp(s->dataset, "fashion-mnist") != 0) {
+        snprintf(err, size, "--holdout-classes needs a labelled dataset (fashion-mnist), not %s",
+                 s->dataset);
+        return false;
+    }
     if (gw_config_check(&s->cfg) != TN_OK) {
         snprintf(err, size, "%s", tn_last_error());
         return false;
@@ -186,6 +196,44 @@ bool settings_check(const struct tool_settings *s, char *err, size_t size) {
 int settings_apply_threads(const struct tool_settings *s) {
     if (s->threads > 0) omp_set_num_threads(s->threads);
     return omp_get_max_threads();
+}
+
+#define CLASSES 10 /* of fashion-mnist, the one labelled source */
+
+bool settings_holdout_mask(const char *list, uint32_t *mask, char *err, size_t size) {
+    *mask = 0;
+    int count = 0;
+    for (const char *p = list; *p;) {
+        char *end;
+        errno = 0;
+        long c = strtol(p, &end, 10);
+        if (end == p || errno || (*end && *end != ',') || *p == '-' || *p == '+' || *p == ' ') {
+            snprintf(err, size, "--holdout-classes: '%s' is not a comma-separated list of class "
+                     "numbers (e.g. 5,7,9)", list);
+            return false;
+        }
+        if (c < 0 || c >= CLASSES) {
+            snprintf(err, size, "--holdout-classes: class %ld is out of range (0..%d)", c, CLASSES - 1);
+            return false;
+        }
+        if (*mask >> c & 1u) {
+            snprintf(err, size, "--holdout-classes: class %ld is listed twice", c);
+            return false;
+        }
+        *mask |= 1u << c;
+        count++;
+        p = *end ? end + 1 : end;
+        if (*end && !*p) {
+            snprintf(err, size, "--holdout-classes: '%s' ends with a comma", list);
+            return false;
+        }
+    }
+    if (count > CLASSES - 2) {
+        snprintf(err, size, "--holdout-classes: holding out %d of %d classes leaves fewer than 2 "
+                 "to train on", count, CLASSES);
+        return false;
+    }
+    return true;
 }
 
 struct gw_data_options settings_data_options(const struct tool_settings *s) {
@@ -200,6 +248,8 @@ struct gw_data_options settings_data_options(const struct tool_settings *s) {
     o.valid_fraction = s->valid_fraction;
     o.test_fraction = s->test_fraction;
     o.seed = s->seed;
+    char err[256];
+    settings_holdout_mask(s->holdout, &o.holdout, err, sizeof err); /* checked by settings_check */
     return o;
 }
 
@@ -255,6 +305,23 @@ static bool load_pair(const struct json_pair *p, struct tool_settings *s, bool *
     return true;
 }
 
+/* Options added after runs were first written, with the value that gives a run written
+ * before them its old behaviour (not necessarily today's default: the small default warms
+ * its learning rates up now, runs from before did not). */
+static const struct {
+    const char *name, *value;
+} added_later[] = {
+    {"holdout-classes", ""},
+    {"warmup-steps", "0"},
+    {"sn-iterations", "1"},
+};
+
+const char *settings_legacy_value(const char *name) {
+    for (size_t i = 0; i < sizeof added_later / sizeof added_later[0]; i++)
+        if (strcmp(name, added_later[i].name) == 0) return added_later[i].value;
+    return NULL;
+}
+
 bool settings_load_run(const char *dir, struct tool_settings *s, char *err, size_t size) {
     char path[TOOL_PATH_MAX + 32], why[512];
     if (!settings_join(path, sizeof path, dir, "config.json")) {
@@ -275,8 +342,13 @@ bool settings_load_run(const char *dir, struct tool_settings *s, char *err, size
     json_flat_free(&o);
     for (int i = 0; ok && i < train_table.n; i++)
         if (train_specs[i].cls != OPT_LOCAL && !present[i]) {
-            snprintf(why, sizeof why, "missing \"%s\"", train_specs[i].name);
-            ok = false;
+            const char *legacy = settings_legacy_value(train_specs[i].name);
+            if (legacy) {
+                ok = opt_set(&train_specs[i], s, legacy, why, sizeof why);
+            } else {
+                snprintf(why, sizeof why, "missing \"%s\"", train_specs[i].name);
+                ok = false;
+            }
         }
     if (ok && !settings_check(s, why, sizeof why)) ok = false;
     if (!ok) snprintf(err, size, "%s: %s", path, why);
@@ -293,6 +365,10 @@ void settings_fingerprint(const struct gw_config *cfg, char *out, size_t size) {
         if (spec->offset >= sizeof(struct gw_config)) continue; /* cfg is the first member */
         char value[64];
         opt_format(spec, &s, value, sizeof value);
+        /* an option at the value it had before it existed is left out, so that checkpoints
+         * written before it still match */
+        const char *legacy = settings_legacy_value(spec->name);
+        if (legacy && strcmp(value, legacy) == 0) continue;
         used += snprintf(out + used, size - (size_t)used, " %s=%s", spec->name, value);
     }
 }

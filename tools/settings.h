@@ -23,6 +23,7 @@ struct tool_settings {
     int64_t limit;             /* training images used (0: all) */
     int64_t shapes_count;      /* scenes generated for the shapes dataset */
     double valid_fraction, test_fraction;
+    char holdout[64];          /* held-out classes, "5,7,9" ("" for none; fashion-mnist) */
     uint64_t seed;
     int epochs;                /* at most this many epochs */
     int64_t steps;             /* at most this many training iterations (0: no cap) */
@@ -58,17 +59,27 @@ bool settings_place_model(const char *name, struct gw_model *m, char *err, size_
 /* Applies --threads (when set) and returns the thread count in use. */
 int settings_apply_threads(const struct tool_settings *s);
 
+/* The classes of a --holdout-classes list ("5,7,9": distinct labels 0..9, at most 8 of them,
+ * "" for none) as a bit mask; false with the reason in err. */
+bool settings_holdout_mask(const char *list, uint32_t *mask, char *err, size_t size);
+
 /* The data loader options of s (pointing into s). */
 struct gw_data_options settings_data_options(const struct tool_settings *s);
 
 /* config.json text: every FIXED and RUN option of the train table, one per line (malloc'ed). */
 char *settings_to_json(const struct tool_settings *s);
 
+/* The value that a config.json or checkpoint written before option `name` existed means
+ * (the old behaviour), or NULL for an option every run has. */
+const char *settings_legacy_value(const char *name);
+
 /* Reads dir/config.json into s (which holds the defaults first); every key must be a known
- * saved option with a valid value, and every saved option must be present. false with err. */
+ * saved option with a valid value, and every saved option must be present, except the options
+ * added later, which then take their legacy value (settings_legacy_value). false with err. */
 bool settings_load_run(const char *dir, struct tool_settings *s, char *err, size_t size);
 
-/* The model's identity for checkpoints: every gw_config field as "key=value" text. */
+/* The model's identity for checkpoints: every gw_config field as "key=value" text, except
+ * options added later while they hold their legacy value (settings_legacy_value). */
 void settings_fingerprint(const struct gw_config *cfg, char *out, size_t size);
 
 /* "dir/name" into out; false when it does not fit. */
