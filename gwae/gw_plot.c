@@ -244,8 +244,21 @@ static void draw_axes(struct canvas *c, const struct frame *f, const struct gw_p
         draw_text(c, 6, (f->y0 + f->y1 - text_width(l->y_label, 1)) / 2, l->y_label, ink, 1, true);
 }
 
-/* A legend box in the frame's top-right corner: a colour swatch (a short line or a square)
- * and a name per entry. */
+/* Pixels of data (neither background nor grid) in the box [x0, x1] x [y0, y1]. */
+static int64_t data_pixels(const struct canvas *c, int x0, int y0, int x1, int y1) {
+    int64_t n = 0;
+    for (int y = y0 < 0 ? 0 : y0; y <= y1 && y < c->h; y++)
+        for (int x = x0 < 0 ? 0 : x0; x <= x1 && x < c->w; x++) {
+            const uint8_t *p = c->rgb + ((size_t)y * (size_t)c->w + (size_t)x) * 3;
+            bool background = (p[0] == white.r && p[1] == white.g && p[2] == white.b) ||
+                              (p[0] == grid.r && p[1] == grid.g && p[2] == grid.b);
+            n += !background;
+        }
+    return n;
+}
+
+/* A legend box in the frame corner that hides the fewest data pixels (top right on a tie):
+ * a colour swatch (a short line or a square) and a name per entry. */
 static void draw_legend(struct canvas *c, const struct frame *f, const char *const *names,
                         const struct rgb *colours, int n, bool lines) {
     int widest = 0, shown = 0;
@@ -257,6 +270,18 @@ static void draw_legend(struct canvas *c, const struct frame *f, const char *con
         }
     if (!shown) return;
     int w = widest + 32, h = shown * 12 + 6, x = f->x1 - w - 6, y = f->y0 + 6;
+    const int corners[4][2] = {{f->x1 - w - 6, f->y0 + 6}, {f->x0 + 6, f->y0 + 6},
+                               {f->x1 - w - 6, f->y1 - h - 6}, {f->x0 + 6, f->y1 - h - 6}};
+    int64_t least = -1;
+    for (int k = 0; k < 4; k++) {
+        int64_t hidden = data_pixels(c, corners[k][0], corners[k][1], corners[k][0] + w,
+                                     corners[k][1] + h);
+        if (least < 0 || hidden < least) {
+            least = hidden;
+            x = corners[k][0];
+            y = corners[k][1];
+        }
+    }
     unclip(c);
     fill_rect(c, x, y, x + w, y + h, white);
     draw_line(c, x, y, x + w, y, frame_grey, false);
