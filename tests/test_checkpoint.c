@@ -24,23 +24,6 @@
 
 static char dir[64];
 
-static void remove_tree(const char *path) {
-    DIR *d = opendir(path);
-    if (!d) {
-        remove(path);
-        return;
-    }
-    struct dirent *e;
-    char child[512];
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-            snprintf(child, sizeof child, "%s/%s", path, e->d_name);
-            remove_tree(child);
-        }
-    closedir(d);
-    rmdir(path);
-}
-
 static void setup(void) {
     snprintf(dir, sizeof dir, "/tmp/test_ckpt_XXXXXX");
     cr_assert(mkdtemp(dir), "mkdtemp: %s", strerror(errno));

@@ -31,6 +31,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "helpers/test_support.h"
 #include "tensor/tn_cuda.h"
 
 #define TINY "--dataset shapes --shapes-count 160 --image-size 32 --width 0.125 --batch 8 --limit 64"
@@ -38,23 +39,6 @@
 static char tmp[64];       /* this test's directory */
 static char gwae[PATH_MAX + 8]; /* the binary */
 static char out_text[1 << 16], err_text[1 << 16]; /* stdout and stderr of the last run */
-
-static void remove_tree(const char *path) {
-    DIR *d = opendir(path);
-    if (!d) {
-        remove(path);
-        return;
-    }
-    struct dirent *e;
-    char child[PATH_MAX];
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-            snprintf(child, sizeof child, "%s/%s", path, e->d_name);
-            remove_tree(child);
-        }
-    closedir(d);
-    rmdir(path);
-}
 
 static void setup(void) {
     char self[PATH_MAX];

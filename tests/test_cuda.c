@@ -170,22 +170,6 @@ Test(cuda, options_can_be_set_and_read) {
 
 /* ---- on a device: every op case against the CPU ---- */
 
-static int *case_params(size_t *n) {
-    int count;
-    op_cases_all(&count);
-    int *index = cr_malloc(sizeof *index * (size_t)count);
-    for (int i = 0; i < count; i++) index[i] = i;
-    *n = (size_t)count;
-    return index;
-}
-
-static const struct op_case *case_at(const int *index) {
-    int n;
-    return &op_cases_all(&n)[*index];
-}
-
-static void free_params(struct criterion_test_params *p) { cr_free(p->params); }
-
 static double forward_tolerance(const struct op_case *c) {
     double tol = c->atol > c->rtol ? c->atol : c->rtol;
     return tol > 1e-4 ? tol : 1e-4;
@@ -193,13 +177,13 @@ static double forward_tolerance(const struct op_case *c) {
 
 ParameterizedTestParameters(cuda, forward_matches_cpu) {
     size_t n;
-    int *cases = case_params(&n);
-    return cr_make_param_array(int, cases, n, free_params);
+    int *cases = op_case_indices(&n);
+    return cr_make_param_array(int, cases, n, op_case_free_indices);
 }
 
 ParameterizedTest(int *index, cuda, forward_matches_cpu) {
     NEED_GPU();
-    const struct op_case *c = case_at(index);
+    const struct op_case *c = op_case_at(index);
     if (!(c->checks & CHECK_FORWARD)) cr_skip_test("%s: no forward check", c->name);
     tn_cuda_set_deterministic(true);
     struct tn_rng rng = tn_rng_new(7);
@@ -214,14 +198,14 @@ ParameterizedTest(int *index, cuda, forward_matches_cpu) {
 
 ParameterizedTestParameters(cuda, gradient_matches_cpu) {
     size_t n;
-    int *cases = case_params(&n);
-    return cr_make_param_array(int, cases, n, free_params);
+    int *cases = op_case_indices(&n);
+    return cr_make_param_array(int, cases, n, op_case_free_indices);
 }
 
 /* The gradients of <f(inputs), w> for a random w, on both devices. */
 ParameterizedTest(int *index, cuda, gradient_matches_cpu) {
     NEED_GPU();
-    const struct op_case *c = case_at(index);
+    const struct op_case *c = op_case_at(index);
     if (!(c->checks & CHECK_GRAD)) cr_skip_test("%s: not differentiable", c->name);
     tn_cuda_set_deterministic(true);
     struct tn_rng rng = tn_rng_new(11);
@@ -252,8 +236,8 @@ ParameterizedTest(int *index, cuda, gradient_matches_cpu) {
 
 ParameterizedTestParameters(cuda, second_order_matches_cpu) {
     size_t n;
-    int *cases = case_params(&n);
-    return cr_make_param_array(int, cases, n, free_params);
+    int *cases = op_case_indices(&n);
+    return cr_make_param_array(int, cases, n, op_case_free_indices);
 }
 
 /* Random host values shaped like t, on device. */
@@ -271,7 +255,7 @@ static struct tn_tensor *random_like(struct tn_rng *rng, const struct tn_tensor 
  * with the same random w and v on both devices. */
 ParameterizedTest(int *index, cuda, second_order_matches_cpu) {
     NEED_GPU();
-    const struct op_case *c = case_at(index);
+    const struct op_case *c = op_case_at(index);
     if (!(c->checks & CHECK_GRADGRAD)) cr_skip_test("%s: no second-order check", c->name);
     tn_cuda_set_deterministic(true);
     struct tn_rng rng = tn_rng_new(17);

@@ -5,35 +5,15 @@
 
 #include "helpers/op_cases.h"
 
-#include <criterion/parameterized.h>
-
-/* Parameters are case indices, not cases: Criterion runs each test in a fresh process of
- * this binary, where the addresses of the cases' functions may differ. */
-static int *params(size_t *n) {
-    int count;
-    op_cases_all(&count);
-    int *index = cr_malloc(sizeof *index * (size_t)count);
-    for (int i = 0; i < count; i++) index[i] = i;
-    *n = (size_t)count;
-    return index;
-}
-
-static const struct op_case *case_at(const int *index) {
-    int n;
-    return &op_cases_all(&n)[*index];
-}
-
-static void free_params(struct criterion_test_params *p) { cr_free(p->params); }
-
 ParameterizedTestParameters(ops, forward) {
     size_t n;
-    int *cases = params(&n);
-    return cr_make_param_array(int, cases, n, free_params);
+    int *cases = op_case_indices(&n);
+    return cr_make_param_array(int, cases, n, op_case_free_indices);
 }
 
 ParameterizedTest(int *index, ops, forward, .init = leak_check_begin,
                   .fini = leak_check_end) {
-    const struct op_case *c = case_at(index);
+    const struct op_case *c = op_case_at(index);
     if (!(c->checks & CHECK_FORWARD)) cr_skip_test("%s: no forward check", c->name);
     struct tn_rng rng = tn_rng_new(7);
     struct tn_tensor *in[4];
@@ -54,13 +34,13 @@ ParameterizedTest(int *index, ops, forward, .init = leak_check_begin,
 
 ParameterizedTestParameters(ops, gradcheck) {
     size_t n;
-    int *cases = params(&n);
-    return cr_make_param_array(int, cases, n, free_params);
+    int *cases = op_case_indices(&n);
+    return cr_make_param_array(int, cases, n, op_case_free_indices);
 }
 
 ParameterizedTest(int *index, ops, gradcheck, .init = leak_check_begin,
                   .fini = leak_check_end) {
-    const struct op_case *c = case_at(index);
+    const struct op_case *c = op_case_at(index);
     if (!(c->checks & CHECK_GRAD)) cr_skip_test("%s: not differentiable", c->name);
     struct tn_rng rng = tn_rng_new(11);
     struct tn_tensor *in[4];
@@ -72,13 +52,13 @@ ParameterizedTest(int *index, ops, gradcheck, .init = leak_check_begin,
 
 ParameterizedTestParameters(ops, gradgradcheck) {
     size_t n;
-    int *cases = params(&n);
-    return cr_make_param_array(int, cases, n, free_params);
+    int *cases = op_case_indices(&n);
+    return cr_make_param_array(int, cases, n, op_case_free_indices);
 }
 
 ParameterizedTest(int *index, ops, gradgradcheck, .init = leak_check_begin,
                   .fini = leak_check_end) {
-    const struct op_case *c = case_at(index);
+    const struct op_case *c = op_case_at(index);
     if (!(c->checks & CHECK_GRADGRAD)) cr_skip_test("%s: not differentiable", c->name);
     struct tn_rng rng = tn_rng_new(13);
     struct tn_tensor *in[4];

@@ -23,6 +23,22 @@ const struct op_case *op_cases_all(int *n) {
     return all;
 }
 
+int *op_case_indices(size_t *n) {
+    int count;
+    op_cases_all(&count);
+    int *index = cr_malloc(sizeof *index * (size_t)count);
+    for (int i = 0; i < count; i++) index[i] = i;
+    *n = (size_t)count;
+    return index;
+}
+
+const struct op_case *op_case_at(const int *index) {
+    int n;
+    return &op_cases_all(&n)[*index];
+}
+
+void op_case_free_indices(struct criterion_test_params *p) { cr_free(p->params); }
+
 void op_case_inputs(const struct op_case *c, struct tn_rng *rng, struct tn_tensor **in) {
     for (int i = 0; i < c->n_inputs; i++) {
         const struct input_spec *s = &c->in[i];

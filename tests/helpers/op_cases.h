@@ -11,6 +11,8 @@
 
 #include "test_support.h"
 
+#include <criterion/parameterized.h>
+
 enum input_kind {
     IN_RANDOM = 0,  /* uniform in [lo, hi), contiguous */
     IN_TRANSPOSED,  /* uniform in [lo, hi), last two dims stored swapped (a strided view) */
@@ -57,6 +59,17 @@ struct op_case_table {
 
 /* All cases of all families, in one array of *n. */
 const struct op_case *op_cases_all(int *n);
+
+/* Indices 0..*n-1 of every case, cr_malloc'ed, as the parameters of a parameterised test:
+ * Criterion runs each test in a fresh process of the binary, where the addresses of the
+ * cases' functions may differ, so tests pass indices, not cases. */
+int *op_case_indices(size_t *n);
+
+/* The case a parameterised test's index names. */
+const struct op_case *op_case_at(const int *index);
+
+/* Frees the parameters op_case_indices made (the cleanup of cr_make_param_array). */
+void op_case_free_indices(struct criterion_test_params *p);
 
 /* Builds the inputs of a case on the CPU (in the current scope). */
 void op_case_inputs(const struct op_case *c, struct tn_rng *rng, struct tn_tensor **in);

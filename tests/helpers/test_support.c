@@ -1,8 +1,15 @@
-/* test_support.c - the leak-checking fixture and tensor helpers of test_support.h. */
+/* test_support.c - the leak-checking fixture, tensor helpers and scratch-folder removal of
+ * test_support.h. */
+#define _POSIX_C_SOURCE 200809L /* rmdir */
+
 #include "test_support.h"
 
+#include <dirent.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "tensor/tn_cuda.h"
 
@@ -77,4 +84,21 @@ void assert_shape(const struct tn_tensor *t, int ndim, const int64_t *shape) {
     for (int d = 0; same && d < ndim; d++) same = t->shape[d] == shape[d];
     cr_assert(same, "shape %s, expected %s", tn_shape_str(t->ndim, t->shape, a, sizeof a),
               tn_shape_str(ndim, shape, b, sizeof b));
+}
+
+void remove_tree(const char *path) {
+    DIR *d = opendir(path);
+    if (!d) {
+        remove(path);
+        return;
+    }
+    struct dirent *e;
+    char child[4096];
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+            snprintf(child, sizeof child, "%s/%s", path, e->d_name);
+            remove_tree(child);
+        }
+    closedir(d);
+    rmdir(path);
 }

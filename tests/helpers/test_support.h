@@ -18,6 +18,9 @@
 void leak_check_begin(void);
 void leak_check_end(void);
 
+/* Removes path and, when it is a folder, everything under it (a test's scratch folder). */
+void remove_tree(const char *path);
+
 /* A test suite whose every test is leak-checked. */
 #define LEAK_CHECKED_SUITE(name) TestSuite(name, .init = leak_check_begin, .fini = leak_check_end)
 
