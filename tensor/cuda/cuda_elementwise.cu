@@ -13,10 +13,9 @@
 extern "C" {
 #include "cuda_launch.h"
 }
+#include "cuda_grid.cuh"
 
 namespace {
-
-constexpr int kThreads = 256;
 
 __device__ __forceinline__ float sigmoid_f(float x) { return 1.0f / (1.0f + expf(-x)); }
 
@@ -98,13 +97,6 @@ __global__ void fill_kernel(float *dst, float value, int64_t n) {
     const int64_t step = (int64_t)gridDim.x * blockDim.x;
     for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += step)
         dst[i] = value;
-}
-
-/* Blocks for n elements: enough to fill the device, grid-stride beyond that. */
-unsigned blocks_for(int64_t n) {
-    int64_t blocks = (n + kThreads - 1) / kThreads;
-    const int64_t cap = 65536;
-    return (unsigned)(blocks < 1 ? 1 : (blocks > cap ? cap : blocks));
 }
 
 /* Largest element offset any operand reaches, to choose the index width. */

@@ -15,15 +15,9 @@
 extern "C" {
 #include "cuda_launch.h"
 }
+#include "cuda_grid.cuh"
 
 namespace {
-
-constexpr int kThreads = 256;
-
-unsigned blocks_for(int64_t n) {
-    int64_t blocks = (n + kThreads - 1) / kThreads;
-    return (unsigned)(blocks < 1 ? 1 : (blocks > 65536 ? 65536 : blocks));
-}
 
 __device__ __forceinline__ int64_t clamp_index(int64_t i, int64_t n) {
     return i < 0 ? 0 : (i >= n ? n - 1 : i);

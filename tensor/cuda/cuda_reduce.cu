@@ -14,6 +14,7 @@
 extern "C" {
 #include "cuda_launch.h"
 }
+#include "cuda_grid.cuh"
 
 namespace {
 
@@ -103,11 +104,6 @@ __global__ void reduce_finish(const double *partial, float *out, int64_t n_out, 
         }
         out[o] = (float)acc;
     }
-}
-
-unsigned blocks_for(int64_t n, int threads) {
-    int64_t blocks = (n + threads - 1) / threads;
-    return (unsigned)(blocks < 1 ? 1 : (blocks > 65536 ? 65536 : blocks));
 }
 
 /* Threads per block and splits per output of the block kernel (splits 0: thread kernel). */

@@ -16,15 +16,9 @@
 extern "C" {
 #include "cuda_launch.h"
 }
+#include "cuda_grid.cuh"
 
 namespace {
-
-constexpr int kThreads = 256;
-
-unsigned blocks_for(int64_t n) {
-    int64_t blocks = (n + kThreads - 1) / kThreads;
-    return (unsigned)(blocks < 1 ? 1 : (blocks > 65536 ? 65536 : blocks));
-}
 
 size_t align_up(size_t n) { return (n + 255) & ~(size_t)255; }
 

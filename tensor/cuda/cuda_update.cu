@@ -12,10 +12,9 @@
 extern "C" {
 #include "cuda_launch.h"
 }
+#include "cuda_grid.cuh"
 
 namespace {
-
-constexpr int kThreads = 256;
 
 __device__ __forceinline__ float rn_mul(float a, float b) { return __fmul_rn(a, b); }
 __device__ __forceinline__ float rn_add(float a, float b) { return __fadd_rn(a, b); }
@@ -68,8 +67,6 @@ __global__ void update_kernel(tn_update u, int64_t n, float *p, const float *g, 
 
 cudaError_t cuda_launch_update(const struct tn_update *u, int64_t n, float *p, const float *g,
                                float *s0, float *s1, cudaStream_t stream) {
-    int64_t blocks = (n + kThreads - 1) / kThreads;
-    if (blocks > 65535) blocks = 65535;
-    update_kernel<<<(unsigned)blocks, kThreads, 0, stream>>>(*u, n, p, g, s0, s1);
+    update_kernel<<<blocks_for(n), kThreads, 0, stream>>>(*u, n, p, g, s0, s1);
     return cudaGetLastError();
 }
