@@ -189,13 +189,6 @@ static void run_chunks(const struct conv *cv, enum tn_op op, float *a, float *b,
 }
 
 
-/* t itself when dense, else a dense copy owned by the open scope. */
-static struct tn_tensor *dense(struct tn_tensor *t) {
-    if (tn_is_contiguous(t)) return t;
-    struct tn_op_params none = {0};
-    return tn_op_run(TN_OP_CONTIGUOUS, 1, &t, &none);
-}
-
 /* Shared entry of the three kernels once the shapes of x and w are known. */
 static void conv_kernel(const struct tn_kernel_args *args, const int64_t *x_shape,
                         const int64_t *w_shape) {
@@ -205,14 +198,14 @@ static void conv_kernel(const struct tn_kernel_args *args, const int64_t *x_shap
     conv_init(&cv, x_shape, w_shape, &args->params->conv);
     float *o = tn_data(out);
     tn_scope_begin();
-    cv.bias = args->n_inputs == 3 ? tn_data(dense(args->in[2])) : NULL;
+    cv.bias = args->n_inputs == 3 ? tn_data(cpu_dense(args->in[2])) : NULL;
     if (cv.rg == 0 || cv.n == 0 || cv.k == 0) { /* empty sums: zeros, plus the bias */
         memset(o, 0, sizeof(float) * (size_t)out->numel);
         if (args->op != TN_OP_CONV2D_GRAD_WEIGHT) add_bias(&cv, args->op, o, 0, cv.n);
         tn_scope_end();
         return;
     }
-    struct tn_tensor *a = dense(args->in[0]), *b = dense(args->in[1]);
+    struct tn_tensor *a = cpu_dense(args->in[0]), *b = cpu_dense(args->in[1]);
 #ifdef CONV_TILES
     if (cpu_conv_use_direct(&cv, args->op)) {
         if (args->op == TN_OP_CONV2D) cpu_conv_direct_forward(&cv, tn_data(a), tn_data(b), o);

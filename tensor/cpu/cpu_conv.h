@@ -38,17 +38,23 @@ struct conv {
     const float *bias;   /* [channels of the output] added as each image is done, or NULL */
 };
 
-/* out[b, ch, :] += bias[ch] for the images [n0, n0 + nb) of op's output while they are in
- * cache (CONV2D: y [N,K,Ho,Wo]; CONV2D_GRAD_INPUT: dx [N,C,H,W]). */
+/* out[b, ch, :] += bias[ch] for nb images [channels, plane] of out. */
+static inline void add_channel_bias(float *out, const float *bias, int64_t nb, int64_t channels,
+                                    int64_t plane) {
+    for (int64_t b = 0; b < nb; b++)
+        for (int64_t ch = 0; ch < channels; ch++) {
+            float *p = out + (b * channels + ch) * plane, v = bias[ch];
+            for (int64_t i = 0; i < plane; i++) p[i] += v;
+        }
+}
+
+/* cv's bias (if any) on the images [n0, n0 + nb) of op's output while they are in cache
+ * (CONV2D: y [N,K,Ho,Wo]; CONV2D_GRAD_INPUT: dx [N,C,H,W]). */
 static inline void add_bias(const struct conv *cv, enum tn_op op, float *out, int64_t n0, int64_t nb) {
     if (!cv->bias) return;
     bool forward = op == TN_OP_CONV2D;
     int64_t channels = forward ? cv->k : cv->c, plane = forward ? cv->p : cv->hw;
-    for (int64_t b = n0; b < n0 + nb; b++)
-        for (int64_t ch = 0; ch < channels; ch++) {
-            float *p = out + (b * channels + ch) * plane, v = cv->bias[ch];
-            for (int64_t i = 0; i < plane; i++) p[i] += v;
-        }
+    add_channel_bias(out + n0 * channels * plane, cv->bias, nb, channels, plane);
 }
 
 /* Range [lo, hi) of output positions whose input position o*s - pad + off lies in [0, in). */

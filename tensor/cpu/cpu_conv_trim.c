@@ -13,7 +13,7 @@
  */
 #include <string.h>
 
-#include "cpu_internal.h"
+#include "cpu_conv.h"
 
 /* The first and last kernel taps along one dim that read a pixel for some output. Returns
  * false when no tap does. */
@@ -50,13 +50,6 @@ static void copy_taps(float *w, int64_t planes, int64_t kh, int64_t kw, float *c
     }
 }
 
-/* t itself when dense, else a dense copy in the open scope */
-static struct tn_tensor *dense_of(struct tn_tensor *t) {
-    if (tn_is_contiguous(t)) return t;
-    struct tn_op_params none = {0};
-    return tn_op_run(TN_OP_CONTIGUOUS, 1, &t, &none);
-}
-
 /* The op when the cropped kernel covers the image and the output is 1x1 (groups 1), with
  * crop [K, R] (R = C*H*W) the cropped weight or, for the weight gradient, its result:
  *   y [N, K] = x [N, R] crop^T,   dx [N, R] = gy [N, K] crop,   dcrop [K, R] = gy^T x. */
@@ -65,20 +58,19 @@ static void whole_image(const struct tn_kernel_args *a, const int64_t *x_shape, 
     int n = (int)x_shape[0], r = (int)(x_shape[1] * x_shape[2] * x_shape[3]), kk = (int)k;
     float *out = tn_data(a->out);
     if (a->op == TN_OP_CONV2D) {
-        cpu_sgemm(false, true, n, kk, r, tn_data(dense_of(a->in[0])), r, crop, r, 0.0f, out, kk);
+        cpu_sgemm(false, true, n, kk, r, tn_data(cpu_dense(a->in[0])), r, crop, r, 0.0f, out, kk);
     } else if (a->op == TN_OP_CONV2D_GRAD_INPUT) {
-        cpu_sgemm(false, false, n, r, kk, tn_data(dense_of(a->in[0])), kk, crop, r, 0.0f, out,
+        cpu_sgemm(false, false, n, r, kk, tn_data(cpu_dense(a->in[0])), kk, crop, r, 0.0f, out,
                   r);
     } else {
-        cpu_sgemm(true, false, kk, r, n, tn_data(dense_of(a->in[1])), kk,
-                  tn_data(dense_of(a->in[0])), r, 0.0f, crop, r);
+        cpu_sgemm(true, false, kk, r, n, tn_data(cpu_dense(a->in[1])), kk,
+                  tn_data(cpu_dense(a->in[0])), r, 0.0f, crop, r);
         return;
     }
     if (a->n_inputs < 3) return;
-    const float *bias = tn_data(dense_of(a->in[2])); /* one value per output channel */
-    int64_t channels = a->out->shape[1], plane = a->out->numel / (n * channels);
-    for (int64_t i = 0; i < n * channels; i++)
-        for (int64_t j = 0; j < plane; j++) out[i * plane + j] += bias[i % channels];
+    int64_t channels = a->out->shape[1];
+    add_channel_bias(out, tn_data(cpu_dense(a->in[2])), n, channels,
+                     a->out->numel / (n * channels));
 }
 
 bool cpu_conv_trim(const struct tn_kernel_args *a, const int64_t *x_shape,
@@ -114,11 +106,7 @@ bool cpu_conv_trim(const struct tn_kernel_args *a, const int64_t *x_shape,
         memset(tn_data(a->out), 0, sizeof(float) * (size_t)a->out->numel);
         copy_taps(tn_data(a->out), planes, kh, kw, tn_data(dcrop), r0, rows, c0, cols, true);
     } else if (a->op == TN_OP_CONV2D || a->op == TN_OP_CONV2D_GRAD_INPUT) {
-        struct tn_tensor *w = a->in[1], *crop = tn_empty(TN_CPU, 4, crop_shape);
-        if (!tn_is_contiguous(w)) {
-            struct tn_op_params none = {0};
-            w = tn_op_run(TN_OP_CONTIGUOUS, 1, &w, &none);
-        }
+        struct tn_tensor *w = cpu_dense(a->in[1]), *crop = tn_empty(TN_CPU, 4, crop_shape);
         copy_taps(tn_data(w), planes, kh, kw, tn_data(crop), r0, rows, c0, cols, false);
         if (whole) {
             whole_image(a, x_shape, tn_data(crop), w_shape[0]);

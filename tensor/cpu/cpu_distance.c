@@ -34,11 +34,7 @@ static double squared_distance(const float *a, const float *b, int64_t n) {
 
 void cpu_kernel_pdist(const struct tn_kernel_args *a) {
     tn_scope_begin();
-    struct tn_tensor *x = a->in[0];
-    if (!tn_is_contiguous(x)) {
-        struct tn_op_params none = {0};
-        x = tn_op_run(TN_OP_CONTIGUOUS, 1, &x, &none);
-    }
+    struct tn_tensor *x = cpu_dense(a->in[0]);
     int64_t rows = x->shape[0], dim = x->shape[1];
     const float *xd = tn_data(x);
     float *out = tn_data(a->out);

@@ -61,6 +61,9 @@ void cpu_loop_row_offsets(const struct cpu_loop *loop, int64_t row, int64_t *off
 int64_t cpu_loop_rows(const struct cpu_loop *loop);
 int64_t cpu_loop_row_length(const struct cpu_loop *loop);
 
+/* t itself when contiguous, else a dense copy of it owned by the open scope. */
+struct tn_tensor *cpu_dense(struct tn_tensor *t);
+
 /* Copies src (any strides) into dst (any strides) of the same shape. */
 void cpu_copy_strided(struct tn_tensor *dst, const struct tn_tensor *src);
 

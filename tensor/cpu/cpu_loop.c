@@ -77,6 +77,12 @@ void cpu_in_team(int nt, void (*fn)(void *), void *ctx) {
     fn(ctx);
 }
 
+struct tn_tensor *cpu_dense(struct tn_tensor *t) {
+    if (tn_is_contiguous(t)) return t;
+    struct tn_op_params none = {0};
+    return tn_op_run(TN_OP_CONTIGUOUS, 1, &t, &none);
+}
+
 void cpu_copy_strided(struct tn_tensor *dst, const struct tn_tensor *src) {
     struct tn_tensor *in[1] = {(struct tn_tensor *)src};
     struct cpu_loop loop;
