@@ -50,7 +50,8 @@ static inline void add_channel_bias(float *out, const float *bias, int64_t nb, i
 
 /* cv's bias (if any) on the images [n0, n0 + nb) of op's output while they are in cache
  * (CONV2D: y [N,K,Ho,Wo]; CONV2D_GRAD_INPUT: dx [N,C,H,W]). */
-static inline void add_bias(const struct conv *cv, enum tn_op op, float *out, int64_t n0, int64_t nb) {
+static inline void add_bias(const struct conv *cv, enum tn_op op, float *out, int64_t n0,
+                            int64_t nb) {
     if (!cv->bias) return;
     bool forward = op == TN_OP_CONV2D;
     int64_t channels = forward ? cv->k : cv->c, plane = forward ? cv->p : cv->hw;

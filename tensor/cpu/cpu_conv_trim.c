@@ -90,8 +90,10 @@ bool cpu_conv_trim(const struct tn_kernel_args *a, const int64_t *x_shape,
     p.conv.padding[1] -= (int)(c0 * g->dilation[1]);
     int64_t rows = r1 - r0 + 1, cols = c1 - c0 + 1;
     if (p.conv.padding[0] < 0 || p.conv.padding[1] < 0 ||
-        tn_conv_out_size(x_shape[2], (int)rows, g->stride[0], p.conv.padding[0], g->dilation[0]) != ho ||
-        tn_conv_out_size(x_shape[3], (int)cols, g->stride[1], p.conv.padding[1], g->dilation[1]) != wo)
+        tn_conv_out_size(x_shape[2], (int)rows, g->stride[0], p.conv.padding[0],
+                         g->dilation[0]) != ho ||
+        tn_conv_out_size(x_shape[3], (int)cols, g->stride[1], p.conv.padding[1],
+                         g->dilation[1]) != wo)
         return false;
 
     bool whole = g->groups == 1 && ho == 1 && wo == 1 && rows == x_shape[2] &&

@@ -3,7 +3,8 @@
  * Differences are taken directly (no |a|^2 + |b|^2 - 2ab identity), so near-equal rows get
  * small distances rather than rounding noise, and the diagonal is exactly zero. Squares are
  * summed in float over blocks of BLOCK values (a vectorised reduction) and the block sums in
- * double, which keeps the relative error near BLOCK * 2^-24 at most. Only the upper triangle is computed; nothing of size B x B x D is made.
+ * double, which keeps the relative error near BLOCK * 2^-24 at most. Only the upper triangle
+ * is computed; nothing of size B x B x D is made.
  */
 #include <math.h>
 
