@@ -1,5 +1,5 @@
 /* metrics_reference.c - the C side of bench/metrics_reference.py: reads raw arrays the
- * script wrote, runs one routine of gw_metrics.h on them and prints the result as numbers on
+ * script wrote, runs one routine of eval/metrics.h on them and prints the result as numbers on
  * one line, so that the script can set them beside POT and scikit-learn.
  *
  * Not part of the CMake build (the bench_* programs link only nn); the script compiles it
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gwae/gw_metrics.h"
+#include "gwae/eval/metrics.h"
 
 /* Reads count items of size bytes from path; exits on failure (a script helper). */
 static void *load(const char *path, size_t count, size_t size) {

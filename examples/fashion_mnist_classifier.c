@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "gwae/gw_idx.h"
+#include "gwae/data/idx.h"
 #include "nn/nn_layers.h"
 #include "nn/nn_optim.h"
 

@@ -1,4 +1,4 @@
-/* nn_file.c - the atomic file write of nn_file.h. */
+/* nn_file.c - the atomic file writes of nn_file.h. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "nn_file.h"
@@ -78,4 +78,20 @@ enum tn_status nn_write_atomic(const char *path, const char *label,
     }
     free(tmp);
     return status;
+}
+
+struct buffer {
+    const void *data;
+    size_t len;
+};
+
+/* nn_write_atomic's fill callback: writes the whole buffer. */
+static bool fill_buffer(int fd, void *p) {
+    struct buffer *b = p;
+    return nn_write_all(fd, b->data, b->len);
+}
+
+enum tn_status nn_write_file_atomic(const char *path, const void *data, size_t len) {
+    struct buffer b = {data, len};
+    return nn_write_atomic(path, "file", fill_buffer, &b);
 }

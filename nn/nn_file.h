@@ -19,4 +19,7 @@ bool nn_write_all(int fd, const void *data, size_t n);
 enum tn_status nn_write_atomic(const char *path, const char *label,
                                bool (*fill)(int fd, void *ctx), void *ctx);
 
+/* Writes len bytes of data to path atomically (nn_write_atomic with label "file"). */
+enum tn_status nn_write_file_atomic(const char *path, const void *data, size_t len);
+
 #endif

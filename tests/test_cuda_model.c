@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gwae/gw_model.h"
+#include "gwae/model.h"
 #include "helpers/test_support.h"
 #include "nn/nn_checkpoint.h"
 #include "tensor/tn_cuda.h"

@@ -21,10 +21,10 @@
 #include <png.h>
 #include <zlib.h>
 
-#include "gwae/gw_data.h"
-#include "gwae/gw_idx.h"
-#include "gwae/gw_npy.h"
-#include "gwae/gw_png.h"
+#include "gwae/data/dataset.h"
+#include "gwae/data/idx.h"
+#include "npy.h"
+#include "png_write.h"
 #include "helpers/test_support.h"
 
 LEAK_CHECKED_SUITE(data);
@@ -467,7 +467,7 @@ Test(data, pngs_of_every_colour_type_are_cropped_to_the_centre_and_resized) {
             p[1] = x >= 2 && x < 6 ? 200 : 0;
             p[2] = x >= 6 ? 255 : 0;
         }
-    cr_assert_eq(gw_png_write(in_dir(path, sizeof path, "a.png"), 8, 4, rgb), TN_OK, "%s",
+    cr_assert_eq(png_write(in_dir(path, sizeof path, "a.png"), 8, 4, rgb), TN_OK, "%s",
                  tn_last_error());
     cr_assert_eq(gw_image_read(path, 4, out), TN_OK, "%s", tn_last_error());
     assert_solid(out, 4, 0, 200, 0, 0, "RGB crop");
@@ -565,7 +565,7 @@ Test(data, a_folder_loads_every_image_sorted_and_split) {
         if (strchr(names[k], 'j') || strchr(names[k], 'J'))
             write_jpeg(path, 6, 6, 3, rgb);
         else
-            cr_assert_eq(gw_png_write(path, 6, 6, rgb), TN_OK, "%s", tn_last_error());
+            cr_assert_eq(png_write(path, 6, 6, rgb), TN_OK, "%s", tn_last_error());
     }
     write_bytes(in_dir(path, sizeof path, "notes.txt"), "not an image", 12);
     write_bytes(in_dir(path, sizeof path, ".hidden.png"), "not an image", 12);
@@ -609,7 +609,7 @@ Test(data, corrupt_missing_or_empty_image_sources_are_errors_naming_them) {
     for (int k = 0; k < 12; k++) {
         char name[32];
         snprintf(name, sizeof name, "img%02d.png", k);
-        cr_assert_eq(gw_png_write(in_dir(path, sizeof path, name), 16, 16, rgb), TN_OK);
+        cr_assert_eq(png_write(in_dir(path, sizeof path, name), 16, 16, rgb), TN_OK);
     }
     /* a PNG cut in the middle of its image data */
     FILE *f = fopen(in_dir(path, sizeof path, "img05.png"), "rb");
@@ -654,7 +654,7 @@ Test(data, a_png_grid_has_the_tiled_size_clamped_values_and_white_padding) {
         values[i] = channel == 0 ? 0.2f * image : channel == 1 ? 2.0f : -1.0f;
     }
     struct tn_tensor *t = tn_from_host(TN_CPU, 4, shape, values);
-    cr_assert_eq(gw_png_write_grid(in_dir(path, sizeof path, "grid.png"), t, 3, 2), TN_OK, "%s",
+    cr_assert_eq(png_write_grid(in_dir(path, sizeof path, "grid.png"), t, 3, 2), TN_OK, "%s",
                  tn_last_error());
     int w, h;
     uint8_t *rgb;
@@ -685,7 +685,7 @@ Test(data, npy_files_have_the_numpy_1_0_header_and_little_endian_floats) {
     make_dir();
     char path[256];
     float values[6] = {1.0f, -2.5f, 3.25f, 0.0f, 1e-3f, 7.0f};
-    cr_assert_eq(gw_npy_write(in_dir(path, sizeof path, "z.npy"), 2, 3, values), TN_OK, "%s",
+    cr_assert_eq(npy_write(in_dir(path, sizeof path, "z.npy"), 2, 3, values), TN_OK, "%s",
                  tn_last_error());
     FILE *f = fopen(path, "rb");
     static uint8_t bytes[512];
@@ -718,7 +718,7 @@ Test(data, csv_files_have_a_header_of_names_and_one_line_per_row) {
     char path[256];
     float values[4] = {1.0f, 2.5f, -3.0f, 0.1f};
     const char *names[2] = {"z0", "label, \"fine\""};
-    cr_assert_eq(gw_csv_write(in_dir(path, sizeof path, "z.csv"), 2, 2, names, values), TN_OK, "%s",
+    cr_assert_eq(csv_write(in_dir(path, sizeof path, "z.csv"), 2, 2, names, values), TN_OK, "%s",
                  tn_last_error());
     FILE *f = fopen(path, "rb");
     char text[256] = {0};

@@ -18,7 +18,7 @@
 #include "eval_dci.h"
 #include "eval_gw.h"
 #include "eval_ood.h"
-#include "gwae/gw_classifier.h"
+#include "gwae/eval/classifier.h"
 #include "helpers/test_support.h"
 #include "settings.h"
 

@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "gwae/gw_model.h"
+#include "gwae/model.h"
 #include "helpers/test_support.h"
 
 LEAK_CHECKED_SUITE(gwae);

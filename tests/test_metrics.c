@@ -1,4 +1,4 @@
-/* test_metrics.c - known answers for the evaluation routines of gw_metrics.h: PSNR and the
+/* test_metrics.c - known answers for the evaluation routines of metrics.h: PSNR and the
  * mean / standard error, exact uniform transport against brute force and the 1-D quantile
  * formula, the GW objective against a quadruple loop, both GW solvers on isometric clouds and
  * on a hand-solved pair, correlation and the 2-D histogram, the random forest on a step and a
@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gwae/gw_data.h"
-#include "gwae/gw_metrics.h"
+#include "gwae/data/dataset.h"
+#include "gwae/eval/metrics.h"
 #include "helpers/test_support.h"
 
 LEAK_CHECKED_SUITE(metrics);

@@ -1,4 +1,4 @@
-/* test_plot.c - the figures of gw_plot.h: each is a valid PNG of the stated size (read back
+/* test_plot.c - the figures of plot.h: each is a valid PNG of the stated size (read back
  * with gw_png_read), data land on the pixels the axes put them at and in the expected colours,
  * titles are drawn only when given, and a write into a missing folder returns an error.
  *
@@ -11,8 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gwae/gw_plot.h"
-#include "gwae/gw_png.h"
+#include "gwae/data/dataset.h"
+#include "plot.h"
+#include "png_write.h"
 #include "helpers/test_support.h"
 
 LEAK_CHECKED_SUITE(plot);
@@ -74,10 +75,10 @@ Test(plot, a_line_plot_puts_a_flat_series_across_the_middle_of_its_frame) {
         x[k] = k;
         y[k] = 1.0;
     }
-    struct gw_plot_series s = {"flat", x, y, 11};
-    struct gw_plot_labels l = {.title = "Flat", .x_label = "step", .y_label = "value",
+    struct plot_series s = {"flat", x, y, 11};
+    struct plot_labels l = {.title = "Flat", .x_label = "step", .y_label = "value",
                                .width = 300, .height = 200};
-    cr_assert_eq(gw_plot_lines(file, &l, &s, 1), TN_OK, "%s", tn_last_error());
+    cr_assert_eq(plot_lines(file, &l, &s, 1), TN_OK, "%s", tn_last_error());
     uint8_t *rgb = read_back(300, 200);
     /* frame rows 34..154: a constant series sits at row 94; column 174 is x = 5 */
     int hits = count_colour(rgb, 300, 174, 93, 175, 96, 0, 92, 200);
@@ -92,8 +93,8 @@ Test(plot, a_line_plot_puts_a_flat_series_across_the_middle_of_its_frame) {
 Test(plot, a_figure_without_labels_has_the_default_size_and_no_title) {
     fresh_path();
     double x[2] = {0, 1}, y[2] = {0, 1};
-    struct gw_plot_series s = {NULL, x, y, 2};
-    cr_assert_eq(gw_plot_lines(file, NULL, &s, 1), TN_OK);
+    struct plot_series s = {NULL, x, y, 2};
+    cr_assert_eq(plot_lines(file, NULL, &s, 1), TN_OK);
     uint8_t *rgb = read_back(640, 480);
     cr_assert_eq(count_dark(rgb, 640, 0, 0, 640, 30), 0, "something drawn in the title band");
     free(rgb);
@@ -104,9 +105,9 @@ Test(plot, a_heatmap_colours_bins_by_log_count_and_leaves_empty_ones_white) {
     fresh_path();
     /* 2 x 2 bins over [0, 1) x [0, 2): bottom-left 1, top-right 100, the others empty */
     int64_t counts[4] = {1, 0, 0, 100};
-    struct gw_plot_labels l = {.title = "isometry", .x_label = "d_Z", .y_label = "d_X",
+    struct plot_labels l = {.title = "isometry", .x_label = "d_Z", .y_label = "d_X",
                                .width = 400, .height = 300};
-    cr_assert_eq(gw_plot_heatmap(file, &l, counts, 2, 2, 0, 1, 0, 2), TN_OK);
+    cr_assert_eq(plot_heatmap(file, &l, counts, 2, 2, 0, 1, 0, 2), TN_OK);
     uint8_t *rgb = read_back(400, 300);
     /* frame x 64..314, y 34..254; (100, 180) lies in the bottom-left bin, (240, 70) in the
      * top-right one, (240, 180) in the empty bottom-right one, all off the grid lines */
@@ -120,8 +121,8 @@ Test(plot, a_heatmap_colours_bins_by_log_count_and_leaves_empty_ones_white) {
 Test(plot, a_scatter_by_class_paints_each_class_in_its_own_colour) {
     fresh_path();
     double x[2] = {0, 1}, y[2] = {0, 0}, cls[2] = {0, 3};
-    struct gw_plot_labels l = {.width = 300, .height = 200};
-    cr_assert_eq(gw_plot_scatter(file, &l, x, y, cls, 2, GW_PLOT_BY_CLASS), TN_OK);
+    struct plot_labels l = {.width = 300, .height = 200};
+    cr_assert_eq(plot_scatter(file, &l, x, y, cls, 2, PLOT_BY_CLASS), TN_OK);
     uint8_t *rgb = read_back(300, 200);
     /* x = 0 maps to column 72 and x = 1 to 276; y = 0 is the middle row 94 */
     cr_assert(pixel_is(rgb, 300, 72, 94, 0, 92, 200), "class 0 point missing");
@@ -133,8 +134,8 @@ Test(plot, a_scatter_by_class_paints_each_class_in_its_own_colour) {
 Test(plot, a_scatter_by_value_paints_the_extremes_at_the_ends_of_the_ramp) {
     fresh_path();
     double x[3] = {0, 0.5, 1}, y[3] = {0, 0.5, 1}, v[3] = {-2, 0, 7};
-    struct gw_plot_labels l = {.width = 320, .height = 240};
-    cr_assert_eq(gw_plot_scatter(file, &l, x, y, v, 3, GW_PLOT_BY_VALUE), TN_OK);
+    struct plot_labels l = {.width = 320, .height = 240};
+    cr_assert_eq(plot_scatter(file, &l, x, y, v, 3, PLOT_BY_VALUE), TN_OK);
     uint8_t *rgb = read_back(320, 240);
     /* frame x 64..234 (70 pixels kept for the colour bar), y 34..194 */
     cr_assert(count_colour(rgb, 320, 64, 34, 235, 195, 255, 237, 160) == 9, "lowest value");
@@ -145,8 +146,8 @@ Test(plot, a_scatter_by_value_paints_the_extremes_at_the_ends_of_the_ramp) {
 
 Test(plot, writing_into_a_missing_folder_returns_an_error) {
     double x[2] = {0, 1};
-    struct gw_plot_series s = {"a", x, x, 2};
-    enum tn_status st = gw_plot_lines("/nonexistent-gw-folder/figure.png", NULL, &s, 1);
+    struct plot_series s = {"a", x, x, 2};
+    enum tn_status st = plot_lines("/nonexistent-gw-folder/figure.png", NULL, &s, 1);
     cr_assert_neq(st, TN_OK);
     cr_assert(strstr(tn_last_error(), "nonexistent-gw-folder"), "message: %s", tn_last_error());
 }

@@ -4,8 +4,8 @@
  *
  * Each configuration: one warm-up iteration, then the median of --iters timed gw_train_step
  * calls (one main step and n_critic critic steps); then, as many iterations again, the main
- * step and the critic steps timed apart. gw_model.h has no call for half an iteration, so the
- * split timing repeats gw_train_step's body (gw_loss.c) with a clock read between the halves
+ * step and the critic steps timed apart. model.h has no call for half an iteration, so the
+ * split timing repeats gw_train_step's body (models/gwae_loss.c) with a clock read between the halves
  * (split_step below must follow gw_train_step when that changes). The thread count printed
  * is OpenMP's (omp_get_max_threads) after --threads. With --device cuda the model is built
  * on the CPU with the same draws, then moved to GPU 0, and every clock read waits for the
@@ -68,7 +68,7 @@ static double now_after(const struct gw_model *m) {
     return tool_now();
 }
 
-/* gw_train_step (gw_loss.c) with the clock read after the main step */
+/* gw_train_step (models/gwae_loss.c) with the clock read after the main step */
 static void split_step(struct gw_model *m, struct tn_tensor *x, struct tn_rng *rng, double *main_s,
                        double *critic_s) {
     struct gw_losses t;

@@ -1,5 +1,5 @@
 /* cmd_classifier.c - `gwae classifier RUN_DIR`: trains the feature classifier of a run's
- * Frechet distances (gw_classifier.h) on the run's training split, with the project's own
+ * Frechet distances (eval/classifier.h) on the run's training split, with the project's own
  * engine, saves it as RUN_DIR/classifier.safetensors (atomically) and prints its test
  * accuracy as one JSON object. `gwae eval` uses that file, or trains one the same way when
  * the run has none. The class column is Fashion-MNIST's label or the scenes' shape factor.

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "evaluate.h"
-#include "gwae/gw_npy.h"
+#include "npy.h"
 #include "session.h"
 #include "tool.h"
 
@@ -47,7 +47,7 @@ static enum tn_status write_csv(const char *path, const float *z, int64_t n, int
         memcpy(rows + i * cols, z + i * l, (size_t)l * sizeof *rows);
         if (f) memcpy(rows + i * cols + l, d->factors + i * f, (size_t)f * sizeof *rows);
     }
-    enum tn_status status = gw_csv_write(path, n, cols, ptrs, rows);
+    enum tn_status status = csv_write(path, n, cols, ptrs, rows);
     free(names);
     free(ptrs);
     free(rows);
@@ -80,9 +80,9 @@ int cmd_encode(int argc, char **argv) {
     if (csv) {
         status = write_csv(path, z, n, l, d);
     } else {
-        status = gw_npy_write(path, n, l, z);
+        status = npy_write(path, n, l, z);
         if (status == TN_OK && d->factors && d->n_factors > 0)
-            status = gw_npy_write(factors_path, n, d->n_factors, d->factors);
+            status = npy_write(factors_path, n, d->n_factors, d->factors);
     }
     free(z);
     bool factors = !csv && d->factors && d->n_factors > 0;

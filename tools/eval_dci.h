@@ -3,14 +3,14 @@
  * about one factor for the paper's Fig. 2 scatter.
  *
  * Codes are z ~ q(z|x) in evaluation mode, as the official encode_set (gwae-spec.md 7).
- * Not here: the forest and the scores (gw_metrics.h), the figure (eval_figures.h).
+ * Not here: the forest and the scores (eval/metrics.h), the figure (eval_figures.h).
  */
 #ifndef TOOL_EVAL_DCI_H
 #define TOOL_EVAL_DCI_H
 
-#include "gwae/gw_data.h"
-#include "gwae/gw_metrics.h"
-#include "gwae/gw_model.h"
+#include "gwae/data/dataset.h"
+#include "gwae/eval/metrics.h"
+#include "gwae/model.h"
 
 struct eval_dci {
     struct gw_dci dci;     /* D, C, I, the depth and the importances R[L, factors] */

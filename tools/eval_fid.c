@@ -11,7 +11,7 @@
 #include <stdlib.h>
 
 #include "evaluate.h"
-#include "gwae/gw_metrics.h"
+#include "gwae/eval/metrics.h"
 #include "run_dir.h"
 #include "tool.h"
 

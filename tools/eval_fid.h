@@ -11,7 +11,7 @@
 #ifndef TOOL_EVAL_FID_H
 #define TOOL_EVAL_FID_H
 
-#include "gwae/gw_classifier.h"
+#include "gwae/eval/classifier.h"
 #include "session.h"
 
 #define EVAL_CLASSIFIER_FILE "classifier.safetensors"

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "evaluate.h"
-#include "gwae/gw_png.h"
+#include "png_write.h"
 #include "settings.h"
 
 #define FIGURE_SALT 0x666967ull /* the sample grid's draws, as training's figures */
@@ -40,7 +40,7 @@ enum tn_status eval_traversals_png(struct gw_model *m, const struct gw_dataset *
     bool grad = eval_begin(m);
     tn_scope_begin();
     struct tn_tensor *zt = tn_from_host(TN_CPU, 2, (int64_t[]){n, l}, z);
-    enum tn_status st = gw_png_write_grid(path, gw_decode(m, zt), TRAVERSAL_STEPS, 1);
+    enum tn_status st = png_write_grid(path, gw_decode(m, zt), TRAVERSAL_STEPS, 1);
     tn_scope_end();
     eval_end(m, grad);
     free(codes);

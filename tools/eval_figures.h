@@ -20,8 +20,8 @@
 #include <stddef.h>
 
 #include "eval_dci.h"
-#include "gwae/gw_data.h"
-#include "gwae/gw_model.h"
+#include "gwae/data/dataset.h"
+#include "gwae/model.h"
 
 /* One ROC curve of roc.png. */
 struct eval_roc_curve {
@@ -49,7 +49,7 @@ struct eval_figure_set {
 /* Writes every figure of f; false with the reason in err. */
 bool eval_figures_write(const struct eval_figure_set *f, char *err, size_t size);
 
-/* The plots read from data (gw_plot.h): loss_curves.png and gw_curve.png from dir/log.jsonl,
+/* The plots read from data (plot.h): loss_curves.png and gw_curve.png from dir/log.jsonl,
  * isometry.png, dci_scatter.png and roc.png from f. false with the reason in err. */
 bool eval_plots_write(const struct eval_figure_set *f, char *err, size_t size);
 

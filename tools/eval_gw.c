@@ -11,7 +11,7 @@
 #include <stdlib.h>
 
 #include "evaluate.h"
-#include "gwae/gw_metrics.h"
+#include "gwae/eval/metrics.h"
 
 /* mean over the L dims of the unbiased std over the n rows of z[n, l], at least 1e-8 (as
  * gw_loss_gw computes s) */

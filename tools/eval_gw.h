@@ -20,8 +20,8 @@
 #ifndef TOOL_EVAL_GW_H
 #define TOOL_EVAL_GW_H
 
-#include "gwae/gw_data.h"
-#include "gwae/gw_model.h"
+#include "gwae/data/dataset.h"
+#include "gwae/model.h"
 
 /* The four GW values of one batch (see the top of this file). */
 struct eval_gw_point {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "evaluate.h"
-#include "gwae/gw_metrics.h"
+#include "gwae/eval/metrics.h"
 
 int64_t eval_ood_scores(struct gw_model *m, const struct gw_dataset *d, int64_t n,
                         enum eval_ood_score kind, struct tn_rng *rng, double *out) {

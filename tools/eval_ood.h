@@ -10,8 +10,8 @@
 #ifndef TOOL_EVAL_OOD_H
 #define TOOL_EVAL_OOD_H
 
-#include "gwae/gw_data.h"
-#include "gwae/gw_model.h"
+#include "gwae/data/dataset.h"
+#include "gwae/model.h"
 
 enum eval_ood_score {
     EVAL_OOD_DECODED, /* f(Dec(z), z), z ~ q(z|x) */

@@ -1,4 +1,4 @@
-/* eval_plots.c - the plotted figures of `gwae eval` (gw_plot.h): loss and GW curves read
+/* eval_plots.c - the plotted figures of `gwae eval` (plot.h): loss and GW curves read
  * back from log.jsonl, the isometry heatmap, the DCI scatter and the ROC curves.
  *
  * log.jsonl is read line by line as flat JSON objects; a line that does not parse, or lacks a
@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "eval_figures.h"
-#include "gwae/gw_metrics.h"
-#include "gwae/gw_plot.h"
+#include "gwae/eval/metrics.h"
+#include "plot.h"
 #include "json.h"
 #include "settings.h"
 
@@ -57,12 +57,12 @@ static void read_curves(char *text, struct curve *c, int n_curves, const char *x
 
 /* plots the curves that have points; nothing is written when none has */
 static enum tn_status plot_curves(const char *path, struct curve *c, int n_curves,
-                                  const struct gw_plot_labels *labels) {
-    struct gw_plot_series s[8];
+                                  const struct plot_labels *labels) {
+    struct plot_series s[8];
     int n = 0;
     for (int i = 0; i < n_curves && n < 8; i++)
-        if (c[i].n > 0) s[n++] = (struct gw_plot_series){c[i].name, c[i].x, c[i].y, c[i].n};
-    enum tn_status st = n > 0 ? gw_plot_lines(path, labels, s, n) : TN_OK;
+        if (c[i].n > 0) s[n++] = (struct plot_series){c[i].name, c[i].x, c[i].y, c[i].n};
+    enum tn_status st = n > 0 ? plot_lines(path, labels, s, n) : TN_OK;
     for (int i = 0; i < n_curves; i++) {
         free(c[i].x);
         free(c[i].y);
@@ -91,10 +91,10 @@ static enum tn_status log_figures(const char *dir) {
     read_curves(text, losses, NL, "step");
     read_curves(text, gw, NG, "epoch");
     free(text);
-    struct gw_plot_labels l = {"Loss terms over training", "step", "value", 0, 0};
+    struct plot_labels l = {"Loss terms over training", "step", "value", 0, 0};
     settings_join(path, sizeof path, dir, "loss_curves.png");
     enum tn_status st = plot_curves(path, losses, NL, &l);
-    struct gw_plot_labels g = {"GW over training (fixed validation batch of 64)", "epoch",
+    struct plot_labels g = {"GW over training (fixed validation batch of 64)", "epoch",
                                "GW value", 0, 0};
     settings_join(path, sizeof path, dir, "gw_curve.png");
     enum tn_status st2 = plot_curves(path, gw, NG, &g);
@@ -114,10 +114,10 @@ static enum tn_status isometry_figure(const struct eval_figure_set *f) {
     char title[160], path[TOOL_PATH_MAX + 64];
     snprintf(title, sizeof title, "Isometry of %lld generated pairs, correlation %.3f",
              (long long)f->pairs, f->correlation);
-    struct gw_plot_labels l = {title, f->squared ? "|dz|^2" : "d_Z = (C/s)|dz|",
+    struct plot_labels l = {title, f->squared ? "|dz|^2" : "d_Z = (C/s)|dz|",
                                f->squared ? "|dx|^2" : "d_X = |dx|", 0, 0};
     settings_join(path, sizeof path, f->dir, "isometry.png");
-    enum tn_status st = gw_plot_heatmap(path, &l, counts, ISOMETRY_BINS, ISOMETRY_BINS, 0, hi, 0, hi);
+    enum tn_status st = plot_heatmap(path, &l, counts, ISOMETRY_BINS, ISOMETRY_BINS, 0, hi, 0, hi);
     free(counts);
     return st;
 }
@@ -137,27 +137,27 @@ static enum tn_status scatter_figure(const struct eval_figure_set *f) {
              f->test->factor_names[d->factor]);
     snprintf(xl, sizeof xl, "z%d", d->dims[0]);
     snprintf(yl, sizeof yl, "z%d", d->dims[1]);
-    struct gw_plot_labels lab = {title, xl, yl, 0, 0};
+    struct plot_labels lab = {title, xl, yl, 0, 0};
     settings_join(path, sizeof path, f->dir, "dci_scatter.png");
-    enum tn_status st = gw_plot_scatter(path, &lab, v, v + n, v + 2 * n, n, GW_PLOT_BY_VALUE);
+    enum tn_status st = plot_scatter(path, &lab, v, v + n, v + 2 * n, n, PLOT_BY_VALUE);
     free(v);
     return st;
 }
 
 static enum tn_status roc_figure(const struct eval_figure_set *f) {
     static const double diag[2] = {0, 1};
-    struct gw_plot_series s[3];
+    struct plot_series s[3];
     char names[2][96];
     for (int i = 0; i < f->n_roc; i++) {
         snprintf(names[i], sizeof names[i], "%s (AUC %.3f)", f->roc[i].name, f->roc[i].auc);
-        s[i] = (struct gw_plot_series){names[i], f->roc[i].fpr, f->roc[i].tpr, f->roc[i].points};
+        s[i] = (struct plot_series){names[i], f->roc[i].fpr, f->roc[i].tpr, f->roc[i].points};
     }
-    s[f->n_roc] = (struct gw_plot_series){"chance", diag, diag, 2};
-    struct gw_plot_labels l = {"Out-of-distribution detection by the critic",
+    s[f->n_roc] = (struct plot_series){"chance", diag, diag, 2};
+    struct plot_labels l = {"Out-of-distribution detection by the critic",
                                "false positive rate", "true positive rate", 0, 0};
     char path[TOOL_PATH_MAX + 64];
     settings_join(path, sizeof path, f->dir, "roc.png");
-    return gw_plot_lines(path, &l, s, f->n_roc + 1);
+    return plot_lines(path, &l, s, f->n_roc + 1);
 }
 
 bool eval_plots_write(const struct eval_figure_set *f, char *err, size_t size) {

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gwae/gw_png.h"
+#include "png_write.h"
 
 bool eval_begin(struct gw_model *m) {
     nn_module_train(&m->base, false);
@@ -145,7 +145,7 @@ enum tn_status eval_samples_png(struct gw_model *m, const char *path, int n, int
     bool grad = eval_begin(m);
     tn_scope_begin();
     struct tn_tensor *xs = gw_decode(m, gw_prior_sample(m->prior, n, rng));
-    enum tn_status status = gw_png_write_grid(path, xs, cols, 2);
+    enum tn_status status = png_write_grid(path, xs, cols, 2);
     tn_scope_end();
     eval_end(m, grad);
     return status;
@@ -159,7 +159,7 @@ enum tn_status eval_reconstructions_png(struct gw_model *m, const struct gw_data
     struct tn_tensor *x = eval_batch_at(m, d, 0, n), *mu, *logvar;
     gw_encode(m, x, &mu, &logvar);
     struct tn_tensor *rows[2] = {x, gw_decode(m, mu)};
-    enum tn_status status = gw_png_write_grid(path, ag_concat(2, rows, 0), n, 2);
+    enum tn_status status = png_write_grid(path, ag_concat(2, rows, 0), n, 2);
     tn_scope_end();
     eval_end(m, grad);
     return status;

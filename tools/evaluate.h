@@ -9,8 +9,8 @@
 #ifndef TOOL_EVALUATE_H
 #define TOOL_EVALUATE_H
 
-#include "gwae/gw_data.h"
-#include "gwae/gw_model.h"
+#include "gwae/data/dataset.h"
+#include "gwae/model.h"
 
 /* Puts m in evaluation mode with gradient recording off; returns the previous grad mode for
  * eval_end. */

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "gwae/gw_model.h"
+#include "gwae/model.h"
 
 struct progress {
     bool tty;            /* stderr is a terminal */

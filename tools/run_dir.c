@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "gwae/gw_npy.h"
+#include "nn/nn_file.h"
 #include "json.h"
 #include "settings.h"
 
@@ -94,7 +94,7 @@ bool run_dir_write_text(const char *dir, const char *name, const char *text, cha
         snprintf(err, size, "%s: path too long", dir);
         return false;
     }
-    if (gw_write_atomic(path, text, strlen(text)) != TN_OK) {
+    if (nn_write_file_atomic(path, text, strlen(text)) != TN_OK) {
         snprintf(err, size, "%s", tn_last_error());
         return false;
     }
@@ -169,7 +169,7 @@ bool run_dir_merge_json(const char *dir, const char *name, const char *update, c
         snprintf(err, size, "%s: out of memory", path);
         return false;
     }
-    bool ok = gw_write_atomic(path, merged, strlen(merged)) == TN_OK;
+    bool ok = nn_write_file_atomic(path, merged, strlen(merged)) == TN_OK;
     if (!ok) snprintf(err, size, "%s", tn_last_error());
     free(merged);
     return ok;

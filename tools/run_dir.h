@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "gwae/gw_model.h"
+#include "gwae/model.h"
 #include "nn/nn_checkpoint.h"
 
 /* Where a run stands: what a checkpoint restores besides the model and optimizers. */

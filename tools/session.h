@@ -8,8 +8,8 @@
 #ifndef TOOL_SESSION_H
 #define TOOL_SESSION_H
 
-#include "gwae/gw_data.h"
-#include "gwae/gw_model.h"
+#include "gwae/data/dataset.h"
+#include "gwae/model.h"
 #include "settings.h"
 
 /* A run directory opened for use (eval, sample, reconstruct, encode). */

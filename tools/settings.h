@@ -10,8 +10,8 @@
 #ifndef TOOL_SETTINGS_H
 #define TOOL_SETTINGS_H
 
-#include "gwae/gw_data.h"
-#include "gwae/gw_model.h"
+#include "gwae/data/dataset.h"
+#include "gwae/model.h"
 #include "options.h"
 
 #define TOOL_PATH_MAX 4096

@@ -1,0 +1,71 @@
+/* prior.h - the prior interface: a trainable sampler of latent points.
+ *
+ * A prior is a module (its parameters and buffers are trained and saved with the model)
+ * plus one function, sample(n): n latent points [n, L] drawn with the given generator and
+ * differentiable with respect to the prior's parameters. Every prior that trains ends with
+ * the non-affine batch norm of the official code (momentum 0.5), so its output is batch-
+ * standardised per dimension. Noise is drawn on the prior's device (the CPU until
+ * gw_prior_to_device), from the same host stream of numbers on every device. To add a
+ * prior: write one file with a constructor that fills a struct gw_prior, and add one line to
+ * the table in priors/prior.c (docs/priors.md walks through it).
+ */
+#ifndef GW_PRIOR_H
+#define GW_PRIOR_H
+
+#include "nn/nn_layers.h"
+
+struct gw_prior;
+
+struct gw_prior_ops {
+    /* n latent points [n, L]; gradients reach the prior's parameters */
+    struct tn_tensor *(*sample)(struct gw_prior *prior, int64_t n, struct tn_rng *rng);
+};
+
+struct gw_prior {
+    struct nn_module base; /* first: a prior is a module (nn_module_free frees it) */
+    const struct gw_prior_ops *ops;
+    const char *kind;      /* registry name: "gaussian", "np", ... */
+    int64_t latent;        /* L */
+    struct tn_device device; /* where sample() draws its noise: set by gw_prior_to_device */
+};
+
+/* What a prior constructor may read. */
+struct gw_prior_options {
+    int64_t latent;      /* L */
+    int components;      /* GMP: K, at least 2 */
+    bool paper_variant;  /* GMP: trainable weights and full square-root covariances */
+};
+
+typedef struct gw_prior *(*gw_prior_ctor)(const struct gw_prior_options *opts,
+                                          struct tn_rng *rng);
+
+struct gw_prior_entry {
+    const char *name;
+    gw_prior_ctor make;
+    const char *help;
+};
+
+/* The registry: every prior the tool knows, ending with a NULL name. */
+extern const struct gw_prior_entry gw_priors[];
+
+/* Builds the prior called name, or returns TN_ERR_INVALID naming the known ones. */
+enum tn_status gw_prior_new(const char *name, const struct gw_prior_options *opts,
+                            struct tn_rng *rng, struct gw_prior **out);
+
+/* n samples from prior (see struct gw_prior_ops). */
+struct tn_tensor *gw_prior_sample(struct gw_prior *prior, int64_t n, struct tn_rng *rng);
+
+/* Moves the prior's parameters and buffers to device and draws its later noise there. */
+enum tn_status gw_prior_to_device(struct gw_prior *prior, struct tn_device device);
+
+/* Sets up the module part of a prior (name "prior", training mode). */
+void gw_prior_init(struct gw_prior *prior, const char *kind, const struct gw_prior_ops *ops,
+                   int64_t latent);
+
+/* The constructors of the built-in priors. */
+struct gw_prior *gw_prior_gaussian_new(const struct gw_prior_options *opts, struct tn_rng *rng);
+struct gw_prior *gw_prior_np_new(const struct gw_prior_options *opts, struct tn_rng *rng);
+struct gw_prior *gw_prior_fnp_new(const struct gw_prior_options *opts, struct tn_rng *rng);
+struct gw_prior *gw_prior_gmp_new(const struct gw_prior_options *opts, struct tn_rng *rng);
+
+#endif
