@@ -88,8 +88,8 @@ int64_t nn_module_param_count(const struct nn_module *m) {
     return n;
 }
 
-static void list_add(struct nn_entry_list *list, const char *prefix, const char *name,
-                     struct tn_tensor *t, bool is_buffer) {
+void nn_entry_list_add(struct nn_entry_list *list, const char *prefix, const char *name,
+                       struct tn_tensor *t, bool is_buffer) {
     if (list->n == list->cap) {
         int cap = list->cap ? 2 * list->cap : 32;
         struct nn_entry *grown = realloc(list->items, (size_t)cap * sizeof *grown);
@@ -107,10 +107,10 @@ static void list_add(struct nn_entry_list *list, const char *prefix, const char 
 void nn_module_collect(struct nn_module *m, const char *prefix, bool with_buffers,
                        struct nn_entry_list *list) {
     for (int i = 0; i < m->n_params; i++)
-        list_add(list, prefix, m->params[i].name, m->params[i].tensor, false);
+        nn_entry_list_add(list, prefix, m->params[i].name, m->params[i].tensor, false);
     if (with_buffers)
         for (int i = 0; i < m->n_buffers; i++)
-            list_add(list, prefix, m->buffers[i].name, m->buffers[i].tensor, true);
+            nn_entry_list_add(list, prefix, m->buffers[i].name, m->buffers[i].tensor, true);
     for (int i = 0; i < m->n_children; i++) {
         char child_prefix[4 * NN_NAME_MAX];
         int len = snprintf(child_prefix, sizeof child_prefix, "%s%s%s", prefix, *prefix ? "." : "",

@@ -86,6 +86,10 @@ void nn_module_collect(struct nn_module *m, const char *prefix, bool with_buffer
 /* Frees a list from nn_module_collect (not the tensors). */
 void nn_entry_list_free(struct nn_entry_list *list);
 
+/* Appends the entry "<prefix>.<name>" (just name when prefix is "") to list. */
+void nn_entry_list_add(struct nn_entry_list *list, const char *prefix, const char *name,
+                       struct tn_tensor *t, bool is_buffer);
+
 /* Finds a parameter or buffer by dotted name, or NULL. */
 struct tn_tensor *nn_module_find(struct nn_module *m, const char *dotted_name);
 

@@ -436,10 +436,10 @@ Test(cli, a_non_finite_loss_stops_the_run_and_keeps_the_last_good_checkpoint) {
 
 Test(cli, bench_json_prints_one_object_per_configuration) {
     cr_assert_eq(run("bench --config small --iters 1 --json --threads 1"), 0, "%s", err_text);
-    const char *fields[] = {"\"config\": \"small\"", "\"image_size\": 32", "\"batch\": 64",
-                            "\"latent\": 16", "\"prior\": \"np\"", "\"threads\": 1",
-                            "\"device\": \"cpu\"",
-                            "\"ms_per_iter_median\": ", "\"ms_main_step\": ", "\"ms_critic_steps\": "};
+    const char *fields[] = {"\"model\": \"gwae\"", "\"config\": \"small\"", "\"image_size\": 32",
+                            "\"batch\": 64", "\"latent\": 16", "\"prior\": \"np\"",
+                            "\"threads\": 1", "\"device\": \"cpu\"", "\"ms_per_iter_median\": ",
+                            "\"ms_main_step\": ", "\"ms_adversary_steps\": "};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         cr_assert(strstr(out_text, fields[i]), "bench --json lacks %s: %s", fields[i], out_text);
     cr_assert_eq(strchr(out_text, '\n'), out_text + strlen(out_text) - 1, "one line expected: %s", out_text);
@@ -540,7 +540,8 @@ Test(cli, bad_eval_options_are_refused_before_any_work) {
     struct snapshot before;
     snap(run_dir, &before);
     assert_refused(run("eval %s --isometry cubic", run_dir), 2, "unknown value 'cubic'", "isometry");
-    assert_refused(run("eval %s --ood-score latent", run_dir), 2, "unknown value 'latent'", "ood");
+    assert_refused(run("eval %s --ood-score latent", run_dir), 2, "--ood-score latent: the model gwae "
+                   "has the scores: decoded, data", "ood");
     assert_refused(run("eval %s --pairs 1", run_dir), 2, "--pairs: 1 is out of range", "pairs");
     assert_refused(run("eval %s --gw-batches abc", run_dir), 2, "not an integer", "gw-batches");
     assert_refused(run("eval %s --skip-fid=maybe", run_dir), 2, "--skip-fid", "bool value");

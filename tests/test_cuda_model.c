@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gwae/model.h"
+#include "gwae/models/gwae.h"
 #include "helpers/test_support.h"
 #include "nn/nn_checkpoint.h"
 #include "tensor/tn_cuda.h"
@@ -44,38 +44,39 @@ LEAK_CHECKED_SUITE(cuda_model);
 
 /* ---- helpers ---- */
 
-static struct gw_config small_config(void) {
-    struct gw_config cfg = gw_config_defaults();
+static struct gw_common small_config(void) {
+    struct gw_common cfg = gw_common_defaults();
     cfg.image_size = 32;
     cfg.width = 0.125f;
     cfg.latent = 4;
     cfg.batch = 8;
-    cfg.n_critic = 2;
-    cfg.latent_bn = true; /* the eq. 53 running statistics are updated in place too */
     return cfg;
 }
 
 static struct gw_model *model_on(struct tn_device device, uint64_t seed) {
-    struct gw_config cfg = small_config();
+    struct gw_common cfg = small_config();
+    struct gwae_options o;
+    gw_model_gwae.defaults(&o);
+    o.n_critic = 2;
+    o.latent_bn = true; /* the eq. 53 running statistics are updated in place too */
     struct tn_rng rng = tn_rng_new(seed);
     struct gw_model *m;
-    cr_assert_eq(gw_model_new(&cfg, &rng, &m), TN_OK, "%s", tn_last_error());
+    cr_assert_eq(gw_model_new(&cfg, &o, NULL, &rng, &m), TN_OK, "%s", tn_last_error());
     cr_assert_eq(gw_model_to_device(m, device), TN_OK, "%s", tn_last_error());
     return m;
 }
 
 static struct tn_tensor *images(uint64_t seed) {
     struct tn_rng rng = tn_rng_new(seed);
-    struct gw_config cfg = small_config();
+    struct gw_common cfg = small_config();
     int64_t shape[4] = {cfg.batch, 3, cfg.image_size, cfg.image_size};
     return tn_rand_uniform(TN_CPU, 4, shape, &rng, 0.05f, 0.95f);
 }
 
-/* Every parameter and buffer of m and the state of both optimizers, by name. */
+/* Every parameter and buffer of m and the state of every group's optimizer, by name. */
 static void model_entries(struct gw_model *m, struct nn_entry_list *list) {
     nn_module_collect(&m->base, "", true, list);
-    nn_optim_collect_state(m->opt_main, "opt_main", list);
-    nn_optim_collect_state(m->opt_critic, "opt_critic", list);
+    for (int g = 0; g < m->n_groups; g++) nn_optim_collect_state(m->groups[g].optim, m->groups[g].name, list);
 }
 
 static float *host_values(const struct tn_tensor *t) {
@@ -114,12 +115,11 @@ static void assert_entries(const struct nn_entry_list *list, float *const *want,
 
 /* ---- modules, optimizers and checkpoints ---- */
 
-/* A checkpoint of m's modules and both optimizers' state. */
+/* A checkpoint of m's modules and every group's optimizer state. */
 static struct nn_ckpt *model_ckpt(struct gw_model *m) {
     struct nn_ckpt *c = nn_ckpt_new();
     nn_ckpt_add_module(c, "", &m->base);
-    nn_ckpt_add_optim(c, "opt_main", m->opt_main);
-    nn_ckpt_add_optim(c, "opt_critic", m->opt_critic);
+    for (int g = 0; g < m->n_groups; g++) nn_ckpt_add_optim(c, m->groups[g].name, m->groups[g].optim);
     return c;
 }
 
@@ -130,8 +130,10 @@ Test(cuda_model, model_state_and_checkpoints_round_trip_bit_exact) {
     NEED_GPU();
     struct gw_model *m = model_on(TN_CPU, 3);
     struct tn_rng rng = tn_rng_new(4);
-    struct gw_losses terms;
-    gw_train_step(m, images(5), &rng, &terms);
+    struct gw_terms terms;
+    gw_model_terms(m, &terms);
+    gw_model_train_step(m, images(5), &rng, &terms);
+    gw_terms_free(&terms);
     struct nn_entry_list list = {0};
     model_entries(m, &list);
     float **trained = snapshot(&list);
@@ -239,15 +241,6 @@ static void assert_term(double cpu, double gpu, const char *name, int iteration)
               iteration, name, gpu, cpu, fabs(gpu - cpu) / scale, GWAE_PARITY_TOL);
 }
 
-/* every term gw_train_step writes */
-#define TERM(field) {#field, offsetof(struct gw_losses, field)}
-static const struct {
-    const char *name;
-    size_t at;
-} terms[] = {TERM(loss),   TERM(loss_gw),   TERM(loss_w),      TERM(loss_d),
-             TERM(loss_h), TERM(loss_disc), TERM(loss_logits), TERM(loss_gp),
-             TERM(c),      TERM(f_q),       TERM(f_p)};
-#undef TERM
 
 Test(cuda_model, three_gwae_iterations_match_the_cpu_loss_terms) {
     NEED_GPU();
@@ -256,15 +249,24 @@ Test(cuda_model, three_gwae_iterations_match_the_cpu_loss_terms) {
     struct gw_model *cpu = model_on(TN_CPU, 7), *gpu = model_on(GPU, 7);
     struct tn_tensor *x_cpu = images(8), *x_gpu = tn_to_device(x_cpu, GPU);
     struct tn_rng rng_cpu = tn_rng_new(9), rng_gpu = tn_rng_new(9);
+    struct gw_terms a, b;
+    gw_model_terms(cpu, &a);
+    gw_model_terms(gpu, &b);
     for (int it = 0; it < 3; it++) {
-        struct gw_losses a, b;
-        gw_train_step(cpu, x_cpu, &rng_cpu, &a);
-        gw_train_step(gpu, x_gpu, &rng_gpu, &b);
+        gw_terms_clear(&a);
+        gw_terms_clear(&b);
+        gw_model_train_step(cpu, x_cpu, &rng_cpu, &a);
+        gw_model_train_step(gpu, x_gpu, &rng_gpu, &b);
+        gw_terms_read(&a);
+        gw_terms_read(&b);
         cr_assert_eq(rng_gpu.offset, rng_cpu.offset, "iteration %d drew other numbers", it);
-        for (size_t k = 0; k < sizeof terms / sizeof terms[0]; k++)
-            assert_term(*(const double *)((const char *)&a + terms[k].at),
-                        *(const double *)((const char *)&b + terms[k].at), terms[k].name, it);
+        for (int k = 0; k < a.n; k++) {
+            cr_assert(a.set[k] && b.set[k], "iteration %d: %s was not written", it, a.info[k].name);
+            assert_term(a.host[k], b.host[k], a.info[k].name, it);
+        }
     }
+    gw_terms_free(&a);
+    gw_terms_free(&b);
     struct nn_entry_list list = {0};
     model_entries(gpu, &list);
     for (int i = 0; i < list.n; i++)

@@ -18,6 +18,7 @@
 #include "eval_dci.h"
 #include "eval_gw.h"
 #include "eval_ood.h"
+#include "gwae/models/gwae.h"
 #include "gwae/eval/classifier.h"
 #include "helpers/test_support.h"
 #include "settings.h"
@@ -28,23 +29,24 @@
 LEAK_CHECKED_SUITE(eval);
 
 static struct gw_model *tiny_model(uint64_t seed) {
-    struct gw_config cfg = gw_config_defaults();
+    struct gw_common cfg = gw_common_defaults();
     cfg.image_size = 32;
     cfg.width = 0.0625f;
     cfg.latent = 4;
     cfg.batch = 8;
     struct tn_rng rng = tn_rng_new(seed);
     struct gw_model *m;
-    cr_assert_eq(gw_model_new(&cfg, &rng, &m), TN_OK, "%s", tn_last_error());
+    cr_assert_eq(gw_model_new(&cfg, NULL, NULL, &rng, &m), TN_OK, "%s", tn_last_error());
     return m;
 }
 
 /* q(z|x) made deterministic: logvar = -60 whatever x, so z ~ q(z|x) is mu to float precision */
 static void deterministic_encoder(struct gw_model *m) {
-    int64_t n = m->head_logvar->weight->shape[0] * m->head_logvar->weight->shape[1];
-    float *zero = calloc((size_t)n, sizeof *zero), bias[4] = {-60, -60, -60, -60};
-    tn_write_host(m->head_logvar->weight, zero);
-    tn_write_host(m->head_logvar->bias, bias);
+    struct tn_tensor *w = nn_module_find(&m->base, "encoder.fc_logvar.weight");
+    struct tn_tensor *b = nn_module_find(&m->base, "encoder.fc_logvar.bias");
+    float *zero = calloc((size_t)w->numel, sizeof *zero), bias[4] = {-60, -60, -60, -60};
+    tn_write_host(w, zero);
+    tn_write_host(b, bias);
     free(zero);
 }
 
@@ -109,7 +111,7 @@ Test(eval, gw_estimate_is_the_gw_objective_at_the_decoders_coupling) {
     /* the same prior draws by hand: d_Z = (C/s)|dz| with s the mean unbiased std, d_X = |dx|,
      * and the objective at the identity coupling (1/8 on the diagonal) */
     nn_module_train(&m->base, false);
-    struct tn_tensor *zs = gw_prior_sample(m->prior, 8, &again), *xs = gw_decode(m, zs);
+    struct tn_tensor *zs = gw_model_sample(m, 8, &again), *xs = gw_model_decode(m, zs);
     float z[8 * 4], x[8 * 3 * 32 * 32];
     tn_to_host(zs, z);
     tn_to_host(xs, x);
@@ -122,7 +124,7 @@ Test(eval, gw_estimate_is_the_gw_objective_at_the_decoders_coupling) {
         for (int i = 0; i < 8; i++) var += (z[i * 4 + k] - mean) * (z[i * 4 + k] - mean) / 7.0;
         s += sqrt(var) / 4.0;
     }
-    double c = exp(tn_item(m->log_c));
+    double c = exp(tn_item(nn_module_find(&m->base, "log_c")));
     for (int i = 0; i < 64; i++) dz[i] *= c / s;
     for (int i = 0; i < 8; i++) plan[i * 9] = 1.0 / 8;
     double at_decoder = gw_gw_objective(dx, 8, dz, 8, GW_GW_ABS, plan);
@@ -160,15 +162,15 @@ Test(eval, ood_scores_are_the_critic_at_the_pairs_documented) {
     struct gw_dataset d = scenes(5, 7, 32);
     double decoded[5], data[5];
     struct tn_rng rng = tn_rng_new(8);
-    cr_assert_eq(eval_ood_scores(m, &d, 0, EVAL_OOD_DECODED, &rng, decoded), 5);
-    eval_ood_scores(m, &d, 0, EVAL_OOD_DATA, &rng, data);
+    cr_assert_eq(eval_ood_scores(m, &d, 0, 0, &rng, decoded), 5); /* "decoded" */
+    eval_ood_scores(m, &d, 0, 1, &rng, data);                      /* "data" */
     nn_module_train(&m->base, false);
     int64_t idx[5] = {0, 1, 2, 3, 4};
     struct tn_tensor *x = gw_dataset_batch(&d, idx, 5), *mu, *logvar;
-    gw_encode(m, x, &mu, &logvar);
+    gw_model_encode(m, x, &mu, &logvar);
     float f_dec[5], f_data[5];
-    tn_to_host(gw_critic(m, gw_decode(m, mu), mu), f_dec);
-    tn_to_host(gw_critic(m, x, mu), f_data);
+    tn_to_host(gwae_critic(m, gw_model_decode(m, mu), mu), f_dec);
+    tn_to_host(gwae_critic(m, x, mu), f_data);
     for (int i = 0; i < 5; i++) {
         cr_assert_float_eq(decoded[i], f_dec[i], 1e-5 * (1 + fabs(f_dec[i])), "f(Dec(z), z) %d", i);
         cr_assert_float_eq(data[i], f_data[i], 1e-5 * (1 + fabs(f_data[i])), "f(x, z) %d", i);
@@ -183,7 +185,7 @@ Test(eval, ood_auc_of_a_set_against_itself_is_one_half) {
     struct gw_dataset d = scenes(12, 10, 32);
     struct tn_rng rng = tn_rng_new(11);
     struct eval_ood_result r;
-    eval_ood_detect(m, &d, 0, &d, 0, EVAL_OOD_DECODED, &rng, &r);
+    eval_ood_detect(m, &d, 0, &d, 0, 0, &rng, &r);
     cr_assert_eq(r.n_id, 12);
     cr_assert_eq(r.n_ood, 12);
     cr_assert_float_eq(r.auc, 0.5, 1e-12, "AUC %g", r.auc);

@@ -5,23 +5,24 @@
 #include <math.h>
 #include <string.h>
 
-#include "gwae/model.h"
+#include "gwae/models/gwae.h"
 #include "helpers/test_support.h"
 
 LEAK_CHECKED_SUITE(gwae);
 
 /* a tiny model: 32x32 images, width 1/16, latent 2, batch 4 */
 static struct gw_model *tiny_model(const char *prior, uint64_t seed) {
-    struct gw_config cfg = gw_config_defaults();
+    struct gw_common cfg = gw_common_defaults();
     cfg.image_size = 32;
     cfg.width = 0.0625f;
     cfg.latent = 2;
     cfg.batch = 4;
-    cfg.components = 3;
     snprintf(cfg.prior, sizeof cfg.prior, "%s", prior);
+    struct { int components; bool paper; } gmp = {3, false}; /* the gmp prior's options */
     struct tn_rng rng = tn_rng_new(seed);
     struct gw_model *m;
-    cr_assert_eq(gw_model_new(&cfg, &rng, &m), TN_OK, "%s", tn_last_error());
+    cr_assert_eq(gw_model_new(&cfg, NULL, strcmp(prior, "gmp") == 0 ? &gmp : NULL, &rng, &m), TN_OK,
+                 "%s", tn_last_error());
     return m;
 }
 
@@ -55,7 +56,7 @@ Test(gwae, gw_term_matches_hand_computation) {
     float zs[6] = {0.5f, -1.0f, 1.5f, 0.25f, -0.75f, 2.0f}, xs[9] = {0.1f, 0.2f, 0.3f, 0.9f, 0.1f, 0.4f, 0.5f, 0.5f, 0.0f};
     int64_t zs_shape[2] = {3, 2}, xs_shape[2] = {3, 3};
     struct tn_tensor *log_c = tn_scalar(TN_CPU, logf(2.5f));
-    struct tn_tensor *l = gw_loss_gw(make_tensor(2, zs_shape, zs), make_tensor(2, xs_shape, xs), log_c);
+    struct tn_tensor *l = gwae_loss_gw(make_tensor(2, zs_shape, zs), make_tensor(2, xs_shape, xs), log_c);
     double expected = ref_gw(zs, xs, 3, 2, 3, 2.5);
     cr_assert_float_eq(tn_item(l), expected, 1e-5 * fabs(expected), "L_GW %g, expected %g", tn_item(l), expected);
 }
@@ -65,7 +66,7 @@ Test(gwae, gradient_of_c_matches_hand_computation) {
     float zs[6] = {0.5f, -1.0f, 1.5f, 0.25f, -0.75f, 2.0f}, xs[6] = {3.0f, 0.0f, 0.0f, 0.1f, 1.0f, 1.0f};
     int64_t shape[2] = {3, 2};
     struct tn_tensor *log_c = tn_set_requires_grad(tn_scalar(TN_CPU, logf(2.5f)), true);
-    struct tn_tensor *l = gw_loss_gw(make_tensor(2, shape, zs), make_tensor(2, shape, xs), log_c);
+    struct tn_tensor *l = gwae_loss_gw(make_tensor(2, shape, zs), make_tensor(2, shape, xs), log_c);
     struct tn_tensor *g;
     ag_grad(1, &l, NULL, 1, &log_c, &g, 0);
     double s = 0;
@@ -89,7 +90,7 @@ Test(gwae, equal_samples_give_finite_gradients) {
     int64_t shape[2] = {3, 2};
     struct tn_tensor *z = tn_set_requires_grad(make_tensor(2, shape, zs), true);
     struct tn_tensor *x = tn_set_requires_grad(make_tensor(2, shape, xs), true);
-    struct tn_tensor *l = gw_loss_gw(z, x, tn_scalar(TN_CPU, 0.0f)), *targets[2] = {z, x}, *g[2];
+    struct tn_tensor *l = gwae_loss_gw(z, x, tn_scalar(TN_CPU, 0.0f)), *targets[2] = {z, x}, *g[2];
     ag_grad(1, &l, NULL, 2, targets, g, 0);
     float values[6];
     for (int t = 0; t < 2; t++) {
@@ -102,21 +103,21 @@ Test(gwae, reconstruction_entropy_and_penalty_terms_match_hand_values) {
     float x[4] = {0, 1, 0.5f, 0.5f}, xh[4] = {0.5f, 0.5f, 0.5f, 1.0f};
     int64_t shape[2] = {2, 2};
     /* 0.5 * (0.25 + 0.25 + 0 + 0.25) / 2 */
-    cr_assert_float_eq(tn_item(gw_loss_w(make_tensor(2, shape, x), make_tensor(2, shape, xh))), 0.1875, 1e-6);
+    cr_assert_float_eq(tn_item(gwae_loss_w(make_tensor(2, shape, x), make_tensor(2, shape, xh))), 0.1875, 1e-6);
     float lv[4] = {-1, 0.5f, 2, -3};
-    cr_assert_float_eq(tn_item(gw_loss_h(make_tensor(2, shape, lv))), 0.75, 1e-6); /* -(-1.5)/2 */
+    cr_assert_float_eq(tn_item(gwae_loss_h(make_tensor(2, shape, lv))), 0.75, 1e-6); /* -(-1.5)/2 */
     float gx[4] = {3, 4, 0, 0.5f}, gz[2] = {0, 0};
     int64_t gz_shape[2] = {2, 1};
     /* norms 5 and 0.5: ((5-1)^2 + (0.5-1)^2) / 2 */
-    cr_assert_float_eq(tn_item(gw_loss_penalty(make_tensor(2, shape, gx), make_tensor(2, gz_shape, gz))), 8.125, 1e-5);
+    cr_assert_float_eq(tn_item(gwae_loss_penalty(make_tensor(2, shape, gx), make_tensor(2, gz_shape, gz))), 8.125, 1e-5);
 }
 
 /* every prior draws [n, L]; its parameters get gradients except the official GMP's logits */
 static void check_prior(const char *name, bool paper, int expect_grad_free) {
-    struct gw_prior_options opts = {3, 4, paper};
+    struct { int components; bool paper; } gmp = {4, paper}; /* read by the gmp prior only */
     struct tn_rng rng = tn_rng_new(5);
     struct gw_prior *p;
-    cr_assert_eq(gw_prior_new(name, &opts, &rng, &p), TN_OK, "%s", tn_last_error());
+    cr_assert_eq(gw_prior_new(name, 3, &gmp, &rng, &p), TN_OK, "%s", tn_last_error());
     struct tn_tensor *z = gw_prior_sample(p, 6, &rng);
     int64_t shape[2] = {6, 3};
     assert_shape(z, 2, shape);
@@ -154,10 +155,9 @@ Test(gwae, priors_sample_the_right_shape_and_train) {
 }
 
 Test(gwae, unknown_prior_is_an_error) {
-    struct gw_prior_options opts = {3, 4, false};
     struct tn_rng rng = tn_rng_new(5);
     struct gw_prior *p;
-    cr_assert_eq(gw_prior_new("vamp", &opts, &rng, &p), TN_ERR_INVALID);
+    cr_assert_eq(gw_prior_new("vamp", 3, NULL, &rng, &p), TN_ERR_INVALID);
     cr_assert(strstr(tn_last_error(), "unknown prior 'vamp'"), "%s", tn_last_error());
 }
 
@@ -172,13 +172,20 @@ static struct tn_tensor *loss_fn(struct tn_tensor *const *inputs, void *p) {
     (void)inputs; /* the inputs are the model's own parameters, perturbed in place */
     struct loss_ctx *c = p;
     struct tn_rng rng = tn_rng_new(99);
-    struct gw_losses t;
-    if (!c->critic) return gw_main_loss(c->m, c->x, &rng, &t);
-    struct tn_tensor *mu, *logvar;
-    bool mode = ag_set_grad_enabled(false);
-    gw_encode(c->m, c->x, &mu, &logvar);
-    ag_set_grad_enabled(mode);
-    return gw_critic_loss(c->m, c->x, mu, logvar, &rng, &t);
+    struct gw_terms t;
+    gw_model_terms(c->m, &t);
+    struct tn_tensor *loss;
+    if (!c->critic) {
+        loss = c->m->ops->loss(c->m, c->x, &rng, &t);
+    } else {
+        struct tn_tensor *mu, *logvar;
+        bool mode = ag_set_grad_enabled(false);
+        gw_model_encode(c->m, c->x, &mu, &logvar);
+        ag_set_grad_enabled(mode);
+        loss = gwae_critic_loss(c->m, c->x, mu, logvar, &rng, &t);
+    }
+    gw_terms_free(&t);
+    return loss;
 }
 
 /* Finite differences need a deterministic function: the critic runs in eval mode, so its
@@ -192,9 +199,9 @@ static void gradcheck_loss(bool critic) {
     bool mode = ag_set_grad_enabled(false);
     struct tn_rng rng = tn_rng_new(1);
     int64_t z_shape[2] = {4, 2};
-    for (int i = 0; i < 5; i++) gw_critic(m, ctx.x, tn_randn(TN_CPU, 2, z_shape, &rng));
+    for (int i = 0; i < 5; i++) gwae_critic(m, ctx.x, tn_randn(TN_CPU, 2, z_shape, &rng));
     ag_set_grad_enabled(mode);
-    nn_module_train(m->critic, false);
+    nn_module_train(m->groups[1].module, false); /* the critic */
     struct tn_tensor *inputs[4];
     int n = 0;
     if (critic) {
@@ -208,7 +215,7 @@ static void gradcheck_loss(bool critic) {
         inputs[n++] = nn_module_find(&m->base, "critic.xz.fc2.weight_orig");
         inputs[n++] = nn_module_find(&m->base, "critic.xz.fc2.bias");
     } else {
-        inputs[n++] = m->log_c;
+        inputs[n++] = nn_module_find(&m->base, "log_c");
         inputs[n++] = nn_module_find(&m->base, "encoder.fc_logvar.weight");
         inputs[n++] = nn_module_find(&m->base, "decoder.0.weight");
         inputs[n++] = nn_module_find(&m->base, "prior.net.0.weight");
@@ -227,23 +234,38 @@ Test(gwae, gradcheck_of_the_critic_loss_with_its_penalty) { gradcheck_loss(true)
 
 Test(gwae, training_steps_lower_the_main_loss) {
     struct gw_model *m = tiny_model("np", 7);
-    nn_optim_set_lr(m->opt_main, 1e-3);
+    nn_optim_set_lr(m->groups[0].optim, 1e-3);
     struct tn_tensor *x = tiny_images(8);
     struct tn_rng rng = tn_rng_new(1);
-    struct gw_losses first, last;
-    for (int i = 0; i < 25; i++) gw_train_step(m, x, &rng, i == 0 ? &first : &last);
-    cr_assert_lt(last.loss, first.loss, "loss %g after 25 steps, %g at the first", last.loss, first.loss);
+    struct gw_terms t;
+    gw_model_terms(m, &t);
+    double first = NAN, last = NAN;
+    for (int i = 0; i < 25; i++) {
+        gw_model_train_step(m, x, &rng, &t);
+        gw_terms_read(&t);
+        if (i == 0) first = gw_terms_get(&t, "loss");
+        last = gw_terms_get(&t, "loss");
+    }
+    cr_assert_lt(last, first, "loss %g after 25 steps, %g at the first", last, first);
+    gw_terms_free(&t);
     gw_model_free(m);
 }
 
 Test(gwae, the_same_seed_gives_the_same_losses) {
-    struct gw_losses a, b;
+    double a[GW_TERMS_MAX], b[GW_TERMS_MAX];
     for (int run = 0; run < 2; run++) {
         struct gw_model *m = tiny_model("gmp", 11);
         struct tn_tensor *x = tiny_images(12);
         struct tn_rng rng = tn_rng_new(2);
-        for (int i = 0; i < 2; i++) gw_train_step(m, x, &rng, run == 0 ? &a : &b);
+        struct gw_terms t;
+        gw_model_terms(m, &t);
+        for (int i = 0; i < 2; i++) gw_model_train_step(m, x, &rng, &t);
+        gw_terms_read(&t);
+        memcpy(run == 0 ? a : b, t.host, sizeof a);
+        gw_terms_free(&t);
         gw_model_free(m);
     }
-    cr_assert(memcmp(&a, &b, sizeof a) == 0, "losses differ between runs: %.9g vs %.9g", a.loss, b.loss);
+    for (int i = 0; i < GW_TERMS_MAX; i++)
+        cr_assert((isnan(a[i]) && isnan(b[i])) || a[i] == b[i], "term %d differs between runs: "
+                  "%.9g vs %.9g", i, a[i], b[i]);
 }

@@ -22,13 +22,13 @@ struct classifier_options {
 #define C(field) offsetof(struct classifier_options, field), \
                  sizeof(((struct classifier_options *)0)->field)
 
-static const struct opt_spec classifier_specs[] = {
-    {"epochs", OPT_INT, C(epochs), 1, 1000, NULL, OPT_LOCAL, "Training", "N", "passes over the training images"},
-    {"batch", OPT_INT, C(batch), 1, 65536, NULL, OPT_LOCAL, "Training", "B", "batch size"},
-    {"lr", OPT_DOUBLE, C(lr), 1e-9, 10, NULL, OPT_LOCAL, "Training", "X", "Adam's learning rate"},
+static const struct gw_option classifier_specs[] = {
+    {"epochs", GW_OPT_INT, C(epochs), 1, 1000, NULL, GW_OPT_LOCAL, "Training", "N", "passes over the training images", NULL},
+    {"batch", GW_OPT_INT, C(batch), 1, 65536, NULL, GW_OPT_LOCAL, "Training", "B", "batch size", NULL},
+    {"lr", GW_OPT_DOUBLE, C(lr), 1e-9, 10, NULL, GW_OPT_LOCAL, "Training", "X", "Adam's learning rate", NULL},
 };
 
-static const char *const shared_names[] = {"limit", "seed", "data", "threads", NULL};
+static const char *const shared_names[] = {"limit", "seed", "data", "threads", "device", NULL};
 
 static const char classifier_usage[] =
     "usage: gwae classifier RUN_DIR [options]\n\n"

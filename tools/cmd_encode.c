@@ -15,7 +15,7 @@
 #include "tool.h"
 
 static const char *const encode_names[] = {"split", "out", "limit", "checkpoint", "data", "threads",
-                                           NULL};
+                                           "device", NULL};
 
 static const char encode_usage[] =
     "usage: gwae encode RUN_DIR [--split test|valid|train] [--out FILE.npy|FILE.csv] [--limit N]\n\n"
@@ -75,7 +75,7 @@ int cmd_encode(int argc, char **argv) {
     }
     const struct gw_dataset *d = session_split(&ses, o.split);
     float *z;
-    int64_t l = ses.model->cfg.latent, n = eval_encode(ses.model, d, o.limit, NULL, &z);
+    int64_t l = ses.model->common.latent, n = eval_encode(ses.model, d, o.limit, NULL, &z);
     enum tn_status status;
     if (csv) {
         status = write_csv(path, z, n, l, d);

@@ -15,6 +15,7 @@
  * other keys stay (the end of training writes some of the same keys for the last model).
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,39 +42,41 @@ struct eval_options {
     bool retrain_classifier;
     int64_t gw_batches, pairs;
     int classifier_epochs;
-    char isometry[16], ood_score[16];
+    char isometry[16], ood_score[32];
 };
 
 #define E(field) offsetof(struct eval_options, field), sizeof(((struct eval_options *)0)->field)
 
 static const char *const isometry_kinds[] = {"scaled", "squared", NULL};
-static const char *const ood_kinds[] = {"decoded", "data", NULL};
-static const char *const shared_names[] = {"checkpoint", "limit", "data", "threads", NULL};
+static const char *const shared_names[] = {"checkpoint", "limit", "data", "threads", "device",
+                                           NULL};
 
-static const struct opt_spec eval_specs[] = {
-    {"gw-batches", OPT_I64, E(gw_batches), 1, 1e6, NULL, OPT_LOCAL, "Measurements", "N",
-     "test batches of L_GW against the GW solver"},
-    {"pairs", OPT_I64, E(pairs), 2, 1e7, NULL, OPT_LOCAL, "Measurements", "N",
-     "pairs of generated samples in the isometry histogram"},
-    {"isometry", OPT_STRING, E(isometry), 1, 0, isometry_kinds, OPT_LOCAL, "Measurements", "KIND",
-     "scaled: (C/s)|dz| and |dx| as L_GW; squared: |dz|^2 and |dx|^2 as the official vis.py"},
-    {"ood-score", OPT_STRING, E(ood_score), 1, 0, ood_kinds, OPT_LOCAL, "Measurements", "KIND",
-     "decoded: f(Dec(z), z) as the official clu.py; data: f(x, z); z ~ q(z|x) in both"},
-    {"classifier-epochs", OPT_INT, E(classifier_epochs), 1, 1000, NULL, OPT_LOCAL,
-     "Measurements", "N", "epochs of the feature classifier when one is trained"},
-    {"retrain-classifier", OPT_BOOL, E(retrain_classifier), 0, 0, NULL, OPT_LOCAL,
-     "Measurements", NULL, "train the feature classifier again even if the run has one"},
-    {"skip-gw", OPT_BOOL, E(skip_gw), 0, 0, NULL, OPT_LOCAL, "Skipping", NULL,
-     "no L_GW against the solver"},
-    {"skip-isometry", OPT_BOOL, E(skip_isometry), 0, 0, NULL, OPT_LOCAL, "Skipping", NULL,
-     "no isometry histogram"},
-    {"skip-dci", OPT_BOOL, E(skip_dci), 0, 0, NULL, OPT_LOCAL, "Skipping", NULL, "no DCI"},
-    {"skip-ood", OPT_BOOL, E(skip_ood), 0, 0, NULL, OPT_LOCAL, "Skipping", NULL,
-     "no out-of-distribution detection"},
-    {"skip-fid", OPT_BOOL, E(skip_fid), 0, 0, NULL, OPT_LOCAL, "Skipping", NULL,
-     "no classifier and no Frechet distances"},
-    {"skip-figures", OPT_BOOL, E(skip_figures), 0, 0, NULL, OPT_LOCAL, "Skipping", NULL,
-     "no PNG figures"},
+static const struct gw_option eval_specs[] = {
+    {"gw-batches", GW_OPT_I64, E(gw_batches), 1, 1e6, NULL, GW_OPT_LOCAL, "Measurements", "N",
+     "test batches of L_GW against the GW solver", NULL},
+    {"pairs", GW_OPT_I64, E(pairs), 2, 1e7, NULL, GW_OPT_LOCAL, "Measurements", "N",
+     "pairs of generated samples in the isometry histogram", NULL},
+    {"isometry", GW_OPT_STRING, E(isometry), 1, 0, isometry_kinds, GW_OPT_LOCAL, "Measurements", "KIND",
+     "scaled: (C/s)|dz| and |dx| as L_GW; squared: |dz|^2 and |dx|^2 as the official vis.py", NULL},
+    {"ood-score", GW_OPT_STRING, E(ood_score), 0, 0, NULL, GW_OPT_LOCAL, "Measurements", "KIND",
+     "the model's out-of-distribution score (gwae models lists them; default: its first): "
+     "gwae decoded f(Dec(z), z) as the official clu.py or data f(x, z); neg-elbo; recon-error",
+     NULL},
+    {"classifier-epochs", GW_OPT_INT, E(classifier_epochs), 1, 1000, NULL, GW_OPT_LOCAL,
+     "Measurements", "N", "epochs of the feature classifier when one is trained", NULL},
+    {"retrain-classifier", GW_OPT_BOOL, E(retrain_classifier), 0, 0, NULL, GW_OPT_LOCAL,
+     "Measurements", NULL, "train the feature classifier again even if the run has one", NULL},
+    {"skip-gw", GW_OPT_BOOL, E(skip_gw), 0, 0, NULL, GW_OPT_LOCAL, "Skipping", NULL,
+     "no L_GW against the solver", NULL},
+    {"skip-isometry", GW_OPT_BOOL, E(skip_isometry), 0, 0, NULL, GW_OPT_LOCAL, "Skipping", NULL,
+     "no isometry histogram", NULL},
+    {"skip-dci", GW_OPT_BOOL, E(skip_dci), 0, 0, NULL, GW_OPT_LOCAL, "Skipping", NULL, "no DCI", NULL},
+    {"skip-ood", GW_OPT_BOOL, E(skip_ood), 0, 0, NULL, GW_OPT_LOCAL, "Skipping", NULL,
+     "no out-of-distribution detection", NULL},
+    {"skip-fid", GW_OPT_BOOL, E(skip_fid), 0, 0, NULL, GW_OPT_LOCAL, "Skipping", NULL,
+     "no classifier and no Frechet distances", NULL},
+    {"skip-figures", GW_OPT_BOOL, E(skip_figures), 0, 0, NULL, GW_OPT_LOCAL, "Skipping", NULL,
+     "no PNG figures", NULL},
 };
 
 static const char eval_usage[] =
@@ -98,8 +101,9 @@ static void eval_defaults(struct eval_options *o) {
     o->pairs = 10000;
     o->classifier_epochs = gw_classifier_defaults().epochs;
     snprintf(o->isometry, sizeof o->isometry, "scaled");
-    snprintf(o->ood_score, sizeof o->ood_score, "decoded");
 }
+
+#define SKIPS_MAX 8
 
 /* everything eval computes besides PSNR and the losses */
 struct results {
@@ -111,8 +115,14 @@ struct results {
     struct eval_ood_result ood[2];
     const char *ood_name[2];   /* "heldout", "shapes" */
     int n_ood;
+    int ood_kind;              /* index into the model's ood_scores */
     struct eval_fid f;
     bool classifier_trained;
+    struct {
+        const char *what;      /* the metrics.json key after "skipped_" */
+        char why[160];
+    } skips[SKIPS_MAX];        /* measurements left out, with the reason */
+    int n_skips;
 };
 
 static void results_free(struct results *r) {
@@ -129,18 +139,45 @@ static int64_t images_of(const struct gw_dataset *d, int64_t limit) {
     return limit > 0 && limit < d->count ? limit : d->count;
 }
 
-/* a part left out for want of data, said on stderr (the work goes on) */
-static void note_skip(const char *what, int64_t have, int64_t need) {
-    fprintf(stderr, "gwae eval: %s left out: %lld test images, %lld needed\n", what,
-            (long long)have, (long long)need);
+/* a measurement left out, with its reason for metrics.json (and stderr when asked for) */
+static void skip(struct results *r, const char *what, bool say, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void skip(struct results *r, const char *what, bool say, const char *fmt, ...) {
+    if (r->n_skips == SKIPS_MAX) return;
+    r->skips[r->n_skips].what = what;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->skips[r->n_skips].why, sizeof r->skips[r->n_skips].why, fmt, ap);
+    va_end(ap);
+    if (say) fprintf(stderr, "gwae eval: %s left out: %s\n", what, r->skips[r->n_skips].why);
+    r->n_skips++;
+}
+
+/* the index of the --ood-score the model has ("" for its first), or -1 after the error line */
+static int ood_kind(const struct gw_model *m, const char *name) {
+    const char *const *kinds = m->entry->ood_scores;
+    if (!kinds) return -1;
+    if (!name[0]) return 0;
+    char known[128] = "";
+    for (int i = 0; kinds[i]; i++) {
+        if (strcmp(kinds[i], name) == 0) return i;
+        size_t used = strlen(known);
+        snprintf(known + used, sizeof known - used, "%s%s", i ? ", " : "", kinds[i]);
+    }
+    tool_fail("eval", TOOL_EXIT_USAGE, "--ood-score %s: the model %s has the scores: %s", name,
+              m->entry->name, known);
+    return -2;
 }
 
 /* the measurements; 0 or the exit code */
 static int measure(struct session *ses, const struct eval_options *o, struct results *r) {
     struct tn_rng rng = tn_rng_new(ses->s.seed ^ MEASURE_SALT);
     int64_t limit = o->use.limit;
-    int64_t n_test = images_of(&ses->data.test, limit), batch = ses->s.cfg.batch;
-    if (!o->skip_gw) {
+    int64_t n_test = images_of(&ses->data.test, limit), batch = ses->s.model.batch;
+    if (o->skip_gw) {
+        skip(r, "gw", false, "--skip-gw");
+    } else {
         int64_t whole = n_test / batch; /* whole batches within --limit */
         r->gw = whole > 0;
         if (r->gw)
@@ -148,9 +185,12 @@ static int measure(struct session *ses, const struct eval_options *o, struct res
                                           whole < o->gw_batches ? whole : o->gw_batches, &rng,
                                           &r->gw_mean, &r->gw_se);
         else
-            note_skip("L_GW against the solver", n_test, batch);
+            skip(r, "gw", true, "%lld test images, a batch of %lld needed", (long long)n_test,
+                 (long long)batch);
     }
-    if (!o->skip_isometry) {
+    if (o->skip_isometry) {
+        skip(r, "isometry", false, "--skip-isometry");
+    } else {
         r->dz = malloc((size_t)o->pairs * sizeof *r->dz);
         r->dx = malloc((size_t)o->pairs * sizeof *r->dx);
         TN_CHECK(r->dz && r->dx, "eval", "out of host memory");
@@ -158,28 +198,43 @@ static int measure(struct session *ses, const struct eval_options *o, struct res
         r->correlation = gw_correlation(r->dz, r->dx, o->pairs);
         r->isometry = true;
     }
-    if (!o->skip_dci && strcmp(ses->s.dataset, "shapes") == 0) {
+    if (o->skip_dci) {
+        skip(r, "dci", false, "--skip-dci");
+    } else if (strcmp(ses->s.dataset, "shapes") != 0) {
+        skip(r, "dci", false, "the dataset %s has no generative factors (shapes has)",
+             ses->s.dataset);
+    } else {
         r->dci = n_test >= DCI_MIN_IMAGES;
         if (r->dci) eval_dci_compute(ses->model, &ses->data.test, limit, &rng, ses->s.seed, &r->d);
-        else note_skip("DCI", n_test, DCI_MIN_IMAGES);
+        else skip(r, "dci", true, "%lld test images, %d needed", (long long)n_test, DCI_MIN_IMAGES);
     }
-    enum eval_ood_score kind = strcmp(o->ood_score, "data") == 0 ? EVAL_OOD_DATA : EVAL_OOD_DECODED;
-    if (!o->skip_ood && ses->data.held_out.count > 0) {
+    bool heldout = ses->data.held_out.count > 0, fashion = strcmp(ses->s.dataset, "fashion-mnist") == 0;
+    if (o->skip_ood) {
+        skip(r, "ood", false, "--skip-ood");
+    } else if (r->ood_kind < 0) {
+        skip(r, "ood", false, "the model %s has no out-of-distribution score", ses->s.model.model);
+    } else if (!heldout && !fashion) {
+        skip(r, "ood", false, "no held-out classes and no second dataset for %s", ses->s.dataset);
+    }
+    if (!o->skip_ood && r->ood_kind >= 0 && heldout) {
         r->ood_name[r->n_ood] = "heldout";
-        eval_ood_detect(ses->model, &ses->data.test, limit, &ses->data.held_out, limit, kind,
+        eval_ood_detect(ses->model, &ses->data.test, limit, &ses->data.held_out, limit, r->ood_kind,
                         &rng, &r->ood[r->n_ood++]);
     }
-    if (!o->skip_ood && strcmp(ses->s.dataset, "fashion-mnist") == 0) {
+    if (!o->skip_ood && r->ood_kind >= 0 && fashion) {
         struct gw_dataset shapes;
-        if (gw_shapes_generate(n_test, ses->s.cfg.image_size, SHAPES_OOD_SEED, &shapes) != TN_OK)
+        if (gw_shapes_generate(n_test, ses->s.model.image_size, SHAPES_OOD_SEED, &shapes) != TN_OK)
             return tool_fail("eval", TOOL_EXIT_FAIL, "%s", tn_last_error());
         r->ood_name[r->n_ood] = "shapes";
-        eval_ood_detect(ses->model, &ses->data.test, limit, &shapes, limit, kind, &rng,
+        eval_ood_detect(ses->model, &ses->data.test, limit, &shapes, limit, r->ood_kind, &rng,
                         &r->ood[r->n_ood++]);
         gw_dataset_free(&shapes);
     }
-    if (!o->skip_fid && n_test < 2) note_skip("the Frechet distances", n_test, 2);
-    if (!o->skip_fid && n_test >= 2) {
+    if (o->skip_fid) {
+        skip(r, "fid", false, "--skip-fid");
+    } else if (n_test < 2) {
+        skip(r, "fid", true, "%lld test images, 2 needed", (long long)n_test);
+    } else {
         struct gw_classifier_options co = gw_classifier_defaults();
         co.epochs = o->classifier_epochs;
         struct gw_classifier *c;
@@ -205,7 +260,7 @@ static void put_results(struct json_writer *w, const struct session *ses,
                         const struct eval_options *o, const struct results *r) {
     if (r->gw) {
         json_int(w, "gw_batches", r->gw_batches);
-        json_int(w, "gw_batch_size", ses->s.cfg.batch);
+        json_int(w, "gw_batch_size", ses->s.model.batch);
         put_pair(w, "gw_estimate", r->gw_mean.estimate, r->gw_se.estimate);
         put_pair(w, "gw_solver", r->gw_mean.solver, r->gw_se.solver);
         put_pair(w, "gw_solver_square", r->gw_mean.solver_sq, r->gw_se.solver_sq);
@@ -227,7 +282,7 @@ static void put_results(struct json_writer *w, const struct session *ses,
         json_int(w, "dci_scatter_dim_first", r->d.dims[0]);
         json_int(w, "dci_scatter_dim_second", r->d.dims[1]);
     }
-    if (r->n_ood) json_string(w, "ood_score", o->ood_score);
+    if (r->n_ood) json_string(w, "ood_score", ses->model->entry->ood_scores[r->ood_kind]);
     for (int i = 0; i < r->n_ood; i++) {
         char k[64];
         snprintf(k, sizeof k, "ood_%s_auc", r->ood_name[i]);
@@ -243,6 +298,11 @@ static void put_results(struct json_writer *w, const struct session *ses,
         json_number(w, "fd_prior", r->f.prior);
         json_number(w, "fd_reconstruction", r->f.reconstruction);
         json_number(w, "fd_train_test", r->f.train_test);
+    }
+    for (int i = 0; i < r->n_skips; i++) {
+        char k[64];
+        snprintf(k, sizeof k, "skipped_%s", r->skips[i].what);
+        json_string(w, k, r->skips[i].why);
     }
 }
 
@@ -287,13 +347,20 @@ int cmd_eval(int argc, char **argv) {
         tn_scope_end();
         return rc;
     }
+    struct results res = {0};
+    res.ood_kind = ood_kind(ses.model, o.ood_score);
+    if (res.ood_kind == -2) {
+        session_close(&ses);
+        tn_scope_end();
+        return TOOL_EXIT_USAGE;
+    }
     double t0 = tool_now();
     struct tn_rng rng = tn_rng_new(ses.s.seed ^ TEST_SALT);
     double psnr[2], se[2];
-    struct gw_losses tl;
+    struct gw_terms tl;
+    gw_model_terms(ses.model, &tl);
     int64_t n = eval_psnr(ses.model, &ses.data.test, o.use.limit, &rng, psnr, se);
     eval_losses(ses.model, &ses.data.test, o.use.limit, &rng, &tl);
-    struct results res = {0};
     char err[TOOL_PATH_MAX + 512];
     rc = measure(&ses, &o, &res);
     if (!rc && !o.skip_figures && !figures(&ses, &o, &res, err, sizeof err))
@@ -302,24 +369,20 @@ int cmd_eval(int argc, char **argv) {
     if (!rc) {
         struct json_writer w;
         json_begin(&w, false);
+        json_string(&w, "model", ses.s.model.model);
+        json_string(&w, "prior", ses.s.model.prior);
         json_string(&w, "checkpoint", ses.checkpoint_name);
         json_int(&w, "test_images", n);
         put_pair(&w, "test_psnr", psnr[0], se[0]);
         put_pair(&w, "test_psnr_mu", psnr[1], se[1]);
-        json_number(&w, "test_loss", tl.loss);
-        json_number(&w, "test_loss_gw", tl.loss_gw);
-        json_number(&w, "test_loss_w", tl.loss_w);
-        json_number(&w, "test_loss_d", tl.loss_d);
-        json_number(&w, "test_loss_h", tl.loss_h);
-        json_number(&w, "test_c", tl.c);
-        json_number(&w, "test_f_q", tl.f_q);
-        json_number(&w, "test_f_p", tl.f_p);
+        eval_json_terms(&w, "test_", &tl);
         put_results(&w, &ses, &o, &res);
         json_number(&w, "eval_time_s", tool_now() - t0);
         update = json_end(&w);
         if (!update) rc = tool_fail("eval", TOOL_EXIT_FAIL, "out of memory");
     }
     results_free(&res);
+    gw_terms_free(&tl);
     session_close(&ses);
     tn_scope_end();
     if (!rc && !run_dir_merge_json(dir, "metrics.json", update, err, sizeof err))

@@ -10,7 +10,8 @@
 #include "session.h"
 #include "tool.h"
 
-static const char *const sample_names[] = {"n", "cols", "seed", "out", "checkpoint", "threads", NULL};
+static const char *const sample_names[] = {"n", "cols", "seed", "out", "checkpoint", "threads",
+                                           "device", NULL};
 
 static const char sample_usage[] =
     "usage: gwae sample RUN_DIR [--n N] [--cols C] [--seed S] [--out FILE.png]\n\n"
@@ -42,7 +43,8 @@ int cmd_sample(int argc, char **argv) {
     return 0;
 }
 
-static const char *const recon_names[] = {"n", "split", "out", "checkpoint", "data", "threads", NULL};
+static const char *const recon_names[] = {"n", "split", "out", "checkpoint", "data", "threads",
+                                          "device", NULL};
 
 static const char recon_usage[] =
     "usage: gwae reconstruct RUN_DIR [--n N] [--split test|valid|train] [--out FILE.png]\n\n"

@@ -5,15 +5,17 @@
  * model; load checkpoint_last (resume). Only then is anything written: config.json and a
  * step-0 checkpoint_last for a new run, a "resume" line in log.jsonl for a resumed one.
  *
- * Training follows the official loop: epochs over shuffled batches of the training split
- * (the permutation of epoch e is drawn from (seed, e), so a resumed run continues mid-epoch
- * with the same batches), each batch one gw_train_step (a main step and n_critic critic
- * steps); after each epoch the validation loss (mean main loss in evaluation mode),
- * checkpoint_best when it is strictly lower, checkpoint_last, the figures, the GW curve (the
- * model's L_GW and the solver's empirical GW on the first 64 validation images and 64 prior
- * draws of a fixed seed, eval_gw.h; the paper's Fig. 1a), and early stopping
- * once `patience` epochs pass without a new best. A non-finite loss term stops the run before
- * anything is saved, so checkpoint_last stays the last good state.
+ * Training follows the official loop for every model: epochs over shuffled batches of the
+ * training split (the permutation of epoch e is drawn from (seed, e), so a resumed run
+ * continues mid-epoch with the same batches), each batch one gw_model_train_step (the main
+ * step, then the adversary's steps if the model has one); after each epoch the validation loss
+ * (mean main loss in evaluation mode), checkpoint_best when it is strictly lower,
+ * checkpoint_last, the figures, the GW curve (L_GW and the solver's empirical GW on the first
+ * 64 validation images and 64 prior draws of a fixed seed, eval_gw.h; the paper's Fig. 1a),
+ * and early stopping once `patience` epochs pass without a new best. The step's terms stay on
+ * the model's device and are read only for a log line, a progress redraw, a checkpoint or the
+ * end; a non-finite term found there stops the run before anything is saved, so
+ * checkpoint_last stays the last good state.
  */
 #include <math.h>
 #include <stdio.h>
@@ -46,8 +48,8 @@ struct trainer {
     struct nn_ckpt *ckpt;
     struct run_state st;
     struct progress prog;
-    struct gw_losses last;     /* the terms of the last step of this session */
-    bool have_last;
+    struct gw_terms terms;     /* the terms of the last step (on the model's device) */
+    bool have_last;            /* a step ran in this session */
     int64_t steps_per_epoch, cap;
     int64_t *perm;
     double session_start;
@@ -58,87 +60,65 @@ struct trainer {
     char err[TOOL_PATH_MAX + 512];
 };
 
-static void train_usage(void) {
-    struct tool_settings d;
-    settings_defaults(&d);
-    printf("usage: gwae train [options] --out DIR\n"
+static void train_usage(const struct tool_settings *d) {
+    printf("usage: gwae train [--model NAME] [options] --out DIR\n"
            "       gwae train --resume DIR [--epochs N] [--steps N] [--patience N] [...]\n\n"
-           "Trains a GWAE and writes into DIR: config.json (the resolved settings), log.jsonl\n"
+           "Trains a model (GWAE by default; gwae models lists them) and writes into DIR:\n"
+           "config.json (the resolved settings), log.jsonl\n"
            "(one line per logged step and per epoch), checkpoint_last.safetensors and\n"
            "checkpoint_best.safetensors (lowest validation loss), reconstructions.png and\n"
            "samples.png (refreshed every epoch) and metrics.json (test PSNR, final loss terms).\n"
            "Without options it trains the small default: Fashion-MNIST at 32x32, width 0.25,\n"
-           "L = 16, neural prior, on %lld training images for %d epochs (minutes on 2 cores),\n"
-           "with learning rates 5e-4 and 2 critic steps so that so short a run learns.\n"
+           "L = 16, on %lld training images for %d epochs (minutes on 2 cores), with learning\n"
+           "rate 5e-4 warmed up over 100 iterations (and, for GWAE, the neural prior, a critic\n"
+           "rate of 5e-4 and 2 critic steps) so that so short a run learns.\n"
            "The paper's configuration: --image-size 64 --width 1 --limit 0 --lr 1e-4\n"
-           "--lr-critic 1e-4 --n-critic 5 --epochs 1000000 (stopped by --patience).\n"
+           "--warmup-steps 0 --epochs 1000000 (stopped by --patience), and for GWAE\n"
+           "--lr-critic 1e-4 --n-critic 5. The options below are those of the model and prior\n"
+           "chosen: gwae train --model NAME [--prior NAME] --help shows another's.\n"
            "Training stops at --epochs, at --steps, or after --patience epochs without a new\n"
            "best validation loss, whichever comes first. --resume continues a run where its\n"
            "checkpoint_last left it; it takes the run's config.json and accepts only the Run and\n"
            "Runtime options (an option that would change the model or data is refused).\n"
            "A non-finite loss stops the run (exit 1) and leaves the last good checkpoint.\n",
-           (long long)d.limit, d.epochs);
-    opt_print_help(settings_train_table(), &d);
+           (long long)d->limit, d->epochs);
+    struct settings_table room;
+    opt_print_help(settings_train_table(d, &room), d);
 }
 
 /* --resume: the run's settings, with the Run and Runtime options the command line gives */
-static int merge_resume(const struct opt_result *r, const struct tool_settings *cli,
-                        struct tool_settings *run, bool *changed) {
-    const struct opt_table *t = settings_train_table();
+static int merge_resume(const struct opt_table *t, const struct opt_result *r,
+                        const struct tool_settings *cli, struct tool_settings *run, bool *changed) {
     char err[TOOL_PATH_MAX + 512];
-    settings_defaults(run);
-    if (!settings_load_run(cli->resume, run, err, sizeof err))
-        return tool_fail("train", TOOL_EXIT_FAIL, "%s", err);
     *changed = false;
     for (int i = 0; i < t->n; i++) {
-        const struct opt_spec *spec = &t->specs[i];
+        const struct gw_option *spec = &t->specs[i];
         if (!r->seen[i]) continue;
         char mine[TOOL_PATH_MAX], theirs[TOOL_PATH_MAX];
         opt_format(spec, cli, mine, sizeof mine);
         opt_format(spec, run, theirs, sizeof theirs);
-        if (spec->cls == OPT_FIXED && strcmp(mine, theirs) != 0)
+        if (spec->cls == GW_OPT_FIXED && strcmp(mine, theirs) != 0)
             return tool_fail("train", TOOL_EXIT_USAGE, "--%s %s conflicts with the run in %s, which "
                              "has %s = %s; a resumed run keeps its model and data settings",
                              spec->name, mine, cli->resume, spec->name, theirs);
-        *changed = *changed || (spec->cls == OPT_RUN && strcmp(mine, theirs) != 0);
+        *changed = *changed || (spec->cls == GW_OPT_RUN && strcmp(mine, theirs) != 0);
         opt_set(spec, run, mine, err, sizeof err);
     }
     return 0;
 }
 
-/* the first non-finite term of t, or NULL */
-static const char *bad_term(const struct gw_losses *t, double *value) {
-    const struct { const char *name; double v; } terms[] = {
-        {"loss_gw", t->loss_gw},     {"loss_w", t->loss_w},       {"loss_d", t->loss_d},
-        {"loss_h", t->loss_h},       {"loss_disc", t->loss_disc}, {"loss_logits", t->loss_logits},
-        {"loss_gp", t->loss_gp},     {"C", t->c},                 {"loss", t->loss},
-    };
-    for (size_t i = 0; i < sizeof terms / sizeof terms[0]; i++)
-        if (!isfinite(terms[i].v)) {
-            *value = terms[i].v;
-            return terms[i].name;
-        }
-    return NULL;
-}
-
-static void put_terms(struct json_writer *w, const char *prefix, const struct gw_losses *t,
-                      bool critic) {
-    char key[64];
-#define TERM(name, v) (snprintf(key, sizeof key, "%s%s", prefix, name), json_number(w, key, v))
-    TERM("loss", t->loss);
-    TERM("loss_gw", t->loss_gw);
-    TERM("loss_w", t->loss_w);
-    TERM("loss_d", t->loss_d);
-    TERM("loss_h", t->loss_h);
-    if (critic) {
-        TERM("loss_disc", t->loss_disc);
-        TERM("loss_logits", t->loss_logits);
-        TERM("loss_gp", t->loss_gp);
-    }
-    TERM("c", t->c);
-    TERM("f_q", t->f_q);
-    TERM("f_p", t->f_p);
-#undef TERM
+/* reads the terms of the last step to the host; false (tr->err says which term) when one is
+ * not finite */
+static bool read_terms(struct trainer *tr) {
+    gw_terms_read(&tr->terms);
+    double value;
+    const char *bad = gw_terms_first_bad(&tr->terms, &value);
+    if (!bad) return true;
+    snprintf(tr->err, sizeof tr->err, "step %lld: %s is not finite (%s; terms are read every "
+             "--log-every steps and before every save); stopping. The last good checkpoint is "
+             "%s/checkpoint_last.safetensors (step %lld)", (long long)tr->st.step, bad,
+             isnan(value) ? "nan" : value > 0 ? "inf" : "-inf", tr->dir, (long long)tr->saved_step);
+    return false;
 }
 
 /* appends the object w holds to log.jsonl */
@@ -155,6 +135,7 @@ static void update_elapsed(struct trainer *tr) {
 }
 
 static bool save(struct trainer *tr, const char *name) {
+    if (tr->have_last && !read_terms(tr)) return false; /* never save a model gone non-finite */
     char path[TOOL_PATH_MAX + 64];
     settings_join(path, sizeof path, tr->dir, name);
     update_elapsed(tr);
@@ -179,23 +160,25 @@ fail:
     return false;
 }
 
-/* the validation loss into vl; false when it is not finite */
-static bool validation_loss(struct trainer *tr, struct gw_losses *vl) {
+/* the validation terms into vl (made with gw_model_terms); false when the loss is not finite */
+static bool validation_loss(struct trainer *tr, struct gw_terms *vl) {
     struct tn_rng rng = tn_rng_new(tr->s.seed ^ VALID_SALT);
     eval_losses(tr->model, &tr->data.valid, 0, &rng, vl);
-    if (isfinite(vl->loss)) return true;
+    double loss = gw_terms_get(vl, "loss");
+    if (isfinite(loss)) return true;
     snprintf(tr->err, sizeof tr->err, "epoch %lld: the validation loss is not finite (%s); "
              "stopping. The last good checkpoint is %s/checkpoint_last.safetensors (step %lld)",
-             (long long)tr->st.epoch + 1, isnan(vl->loss) ? "nan" : vl->loss > 0 ? "inf" : "-inf",
+             (long long)tr->st.epoch + 1, isnan(loss) ? "nan" : loss > 0 ? "inf" : "-inf",
              tr->dir, (long long)tr->saved_step);
     return false;
 }
 
 /* validation loss; saves checkpoint_best when strictly lower. -1 on an error, 0 or 1 (new best) */
-static int validate(struct trainer *tr, struct gw_losses *vl) {
+static int validate(struct trainer *tr, struct gw_terms *vl) {
     if (!validation_loss(tr, vl)) return -1;
-    if (!(vl->loss < tr->st.best_val)) return 0;
-    tr->st.best_val = vl->loss;
+    double loss = gw_terms_get(vl, "loss");
+    if (!(loss < tr->st.best_val)) return 0;
+    tr->st.best_val = loss;
     return save(tr, "checkpoint_best.safetensors") ? 1 : -1;
 }
 
@@ -204,13 +187,17 @@ static int validate(struct trainer *tr, struct gw_losses *vl) {
  * checkpoint_best and early stopping compare against stays that of whole epochs, so a run
  * stopped and resumed mid-epoch decides as one that ran straight through */
 static bool validate_part_epoch(struct trainer *tr) {
-    struct gw_losses vl;
-    if (!validation_loss(tr, &vl)) return false;
+    struct gw_terms vl;
+    gw_model_terms(tr->model, &vl);
+    bool ok = validation_loss(tr, &vl);
+    double loss = gw_terms_get(&vl, "loss");
+    gw_terms_free(&vl);
+    if (!ok) return false;
     bool first = !isfinite(tr->st.best_val);
     if (first && !save(tr, "checkpoint_best.safetensors")) return false;
-    tr->part_val = vl.loss;
+    tr->part_val = loss;
     progress_message(&tr->prog, "stopped inside epoch %lld: val_loss %.6g%s", (long long)tr->st.epoch + 1,
-                     vl.loss, first ? " (no epoch has ended: checkpoint_best holds this model)" : "");
+                     loss, first ? " (no epoch has ended: checkpoint_best holds this model)" : "");
     return true;
 }
 
@@ -231,21 +218,23 @@ static void gw_curve(struct trainer *tr, struct json_writer *w) {
     json_number(w, "gw_time_s", tool_now() - t0);
 }
 
-static bool end_epoch(struct trainer *tr, double epoch_start) {
-    struct gw_losses vl;
-    int improved = validate(tr, &vl);
+/* end_epoch with the validation terms' room vl */
+static bool end_epoch_with(struct trainer *tr, double epoch_start, struct gw_terms *vl) {
+    if (!read_terms(tr)) return false; /* a step gone non-finite, said before validation does */
+    int improved = validate(tr, vl);
     if (improved < 0) return false;
     tr->st.epoch++;
     tr->st.epoch_batch = 0;
     tr->st.since_best = improved ? 0 : tr->st.since_best + 1;
-    tr->last_val = vl.loss;
+    double loss = gw_terms_get(vl, "loss");
+    tr->last_val = loss;
     if (!save(tr, "checkpoint_last.safetensors") || !figures(tr)) return false;
     struct json_writer w;
     json_begin(&w, false);
     json_string(&w, "event", "epoch");
     json_int(&w, "epoch", tr->st.epoch);
     json_int(&w, "step", tr->st.step);
-    put_terms(&w, "val_", &vl, false);
+    eval_json_terms(&w, "val_", vl);
     json_number(&w, "best_val_loss", tr->st.best_val);
     json_bool(&w, "improved", improved);
     json_number(&w, "epoch_time_s", tool_now() - epoch_start);
@@ -253,51 +242,51 @@ static bool end_epoch(struct trainer *tr, double epoch_start) {
     if (!log_line(tr, &w)) return false;
     char took[32];
     progress_duration(tool_now() - epoch_start, took, sizeof took);
-    progress_message(&tr->prog, "epoch %lld: val_loss %.6g%s (%s)", (long long)tr->st.epoch, vl.loss,
+    progress_message(&tr->prog, "epoch %lld: val_loss %.6g%s (%s)", (long long)tr->st.epoch, loss,
                      improved ? ", new best: checkpoint_best saved" : "", took);
     return true;
 }
 
+static bool end_epoch(struct trainer *tr, double epoch_start) {
+    struct gw_terms vl;
+    gw_model_terms(tr->model, &vl);
+    bool ok = end_epoch_with(tr, epoch_start, &vl);
+    gw_terms_free(&vl);
+    return ok;
+}
+
 /* one training iteration on batch b of the epoch; false to stop (tr->err says why) */
 static bool train_batch(struct trainer *tr, int64_t b) {
-    int64_t n_train = tr->data.train.count, bs = tr->s.cfg.batch;
+    int64_t n_train = tr->data.train.count, bs = tr->s.model.batch;
     int64_t first = b * bs, k = n_train - first < bs ? n_train - first : bs;
-    struct gw_losses t = {0};
+    gw_terms_clear(&tr->terms);
     tn_scope_begin();
     struct tn_tensor *x = tn_to_device(gw_dataset_batch(&tr->data.train, tr->perm + first, k),
-                                       gw_model_device(tr->model));
+                                       tr->model->device);
     double t0 = tool_now();
-    gw_set_iteration_lr(tr->model, tr->st.step + 1);
-    gw_train_step(tr->model, x, &tr->st.rng, &t);
+    gw_model_set_iteration_lr(tr->model, tr->st.step + 1);
+    gw_model_train_step(tr->model, x, &tr->st.rng, &tr->terms);
     double step_time = tool_now() - t0;
     tn_scope_end();
     tr->st.step++;
     tr->st.epoch_batch = b + 1;
-    double value;
-    const char *bad = bad_term(&t, &value);
-    if (bad) {
-        snprintf(tr->err, sizeof tr->err, "step %lld: %s is not finite (%s); stopping. The last good "
-                 "checkpoint is %s/checkpoint_last.safetensors (step %lld)", (long long)tr->st.step,
-                 bad, isnan(value) ? "nan" : value > 0 ? "inf" : "-inf", tr->dir,
-                 (long long)tr->saved_step);
-        return false;
-    }
-    tr->last = t;
     tr->have_last = true;
     bool logged = tr->st.step % tr->s.log_every == 0;
+    bool shown = progress_due(&tr->prog, tr->st.step, logged);
+    if ((logged || shown) && !read_terms(tr)) return false;
     if (logged) {
         struct json_writer w;
         json_begin(&w, false);
         json_string(&w, "event", "step");
         json_int(&w, "step", tr->st.step);
         json_int(&w, "epoch", tr->st.epoch + 1);
-        put_terms(&w, "", &t, true);
+        eval_json_terms(&w, "", &tr->terms);
         json_number(&w, "step_time_s", step_time);
         update_elapsed(tr);
         json_number(&w, "time_s", (double)tr->st.elapsed_ms / 1000.0);
         if (!log_line(tr, &w)) return false;
     }
-    progress_step(&tr->prog, tr->st.step, tr->st.epoch + 1, &t, logged);
+    if (shown) progress_step(&tr->prog, tr->st.step, tr->st.epoch + 1, &tr->terms);
     if (tr->s.checkpoint_every > 0 && tr->st.step % tr->s.checkpoint_every == 0)
         return save(tr, "checkpoint_last.safetensors");
     return true;
@@ -338,13 +327,16 @@ static bool finish(struct trainer *tr, const char *reason) {
     if (tr->saved_step != tr->st.step && !save(tr, "checkpoint_last.safetensors")) return false;
     if (!figures(tr)) return false;
     struct tn_rng rng = tn_rng_new(tr->s.seed ^ TEST_SALT);
-    struct gw_losses tl;
+    struct gw_terms tl;
+    gw_model_terms(tr->model, &tl);
     double psnr[2], se[2];
     int64_t n = eval_psnr(tr->model, &tr->data.test, tr->s.eval_limit, &rng, psnr, se);
     eval_losses(tr->model, &tr->data.test, tr->s.eval_limit, &rng, &tl);
     update_elapsed(tr);
     struct json_writer w;
     json_begin(&w, false);
+    json_string(&w, "model", tr->s.model.model);
+    json_string(&w, "prior", tr->s.model.prior);
     json_string(&w, "checkpoint", "last");
     json_int(&w, "steps", tr->st.step);
     json_int(&w, "epochs", tr->st.epoch);
@@ -358,8 +350,9 @@ static bool finish(struct trainer *tr, const char *reason) {
     json_number(&w, "test_psnr_stderr", se[0]);
     json_number(&w, "test_psnr_mu_mean", psnr[1]);
     json_number(&w, "test_psnr_mu_stderr", se[1]);
-    put_terms(&w, "test_", &tl, false);
-    if (tr->have_last) put_terms(&w, "final_", &tr->last, true);
+    eval_json_terms(&w, "test_", &tl);
+    gw_terms_free(&tl);
+    if (tr->have_last) eval_json_terms(&w, "final_", &tr->terms);
     char *update = json_end(&w);
     bool ok = update && run_dir_merge_json(tr->dir, "metrics.json", update, tr->err, sizeof tr->err);
     free(update);
@@ -385,15 +378,54 @@ static bool finish(struct trainer *tr, const char *reason) {
     return true;
 }
 
+/* the value of --name in argv ("--name VALUE" or "--name=VALUE"), or NULL */
+static const char *find_arg(int argc, char **argv, const char *name) {
+    size_t n = strlen(name);
+    for (int a = 0; a < argc; a++) {
+        const char *arg = argv[a];
+        if (strncmp(arg, "--", 2) != 0 || strncmp(arg + 2, name, n) != 0) continue;
+        if (arg[2 + n] == '=') return arg + 3 + n;
+        if (arg[2 + n] == '\0' && a + 1 < argc) return argv[a + 1];
+    }
+    return NULL;
+}
+
+static bool wants_help(int argc, char **argv) {
+    for (int a = 0; a < argc; a++)
+        if (strcmp(argv[a], "--help") == 0 || strcmp(argv[a], "-h") == 0) return true;
+    return false;
+}
+
+/* the model and prior whose options the command line may name: --model and --prior, else the
+ * resumed run's, else the default GWAE; 0 or the exit code */
+static int choose_model(struct trainer *tr, int argc, char **argv, struct tool_settings *cli) {
+    const char *model = find_arg(argc, argv, "model"), *prior = find_arg(argc, argv, "prior");
+    const char *resume = find_arg(argc, argv, "resume");
+    if (resume && !wants_help(argc, argv)) {
+        settings_defaults(&tr->s);
+        if (!settings_load_run(resume, &tr->s, tr->err, sizeof tr->err))
+            return tool_fail("train", TOOL_EXIT_FAIL, "%s", tr->err);
+        if (!model) model = tr->s.model.model;
+        if (!prior && strcmp(model, tr->s.model.model) == 0) prior = tr->s.model.prior;
+    }
+    if (!model && !prior) return 0;
+    if (!settings_select(cli, model ? model : cli->model.model, prior, true, tr->err, sizeof tr->err))
+        return tool_fail("train", TOOL_EXIT_USAGE, "%s", tr->err);
+    return 0;
+}
+
 /* options, checks and the run directory, before anything is written; 0 or the exit code */
 static int setup(struct trainer *tr, int argc, char **argv, bool *created, bool *run_changed) {
     struct tool_settings cli;
     settings_defaults(&cli);
-    struct opt_result r;
-    int rc = opt_parse("train", settings_train_table(), &cli, argc, argv, 0, &r);
+    int rc = choose_model(tr, argc, argv, &cli);
     if (rc) return rc;
+    struct settings_table room;
+    const struct opt_table *t = settings_train_table(&cli, &room);
+    struct opt_result r;
+    if ((rc = opt_parse("train", t, &cli, argc, argv, 0, &r))) return rc;
     if (r.help) {
-        train_usage();
+        train_usage(&cli);
         return -1;
     }
     if (!cli.out[0] && !cli.resume[0])
@@ -401,7 +433,7 @@ static int setup(struct trainer *tr, int argc, char **argv, bool *created, bool 
     if (cli.out[0] && cli.resume[0])
         return tool_fail("train", TOOL_EXIT_USAGE, "--out and --resume exclude each other");
     *run_changed = false;
-    if (cli.resume[0] && (rc = merge_resume(&r, &cli, &tr->s, run_changed))) return rc;
+    if (cli.resume[0] && (rc = merge_resume(t, &r, &cli, &tr->s, run_changed))) return rc;
     if (!cli.resume[0]) tr->s = cli;
     if (!settings_check(&tr->s, tr->err, sizeof tr->err))
         return tool_fail("train", TOOL_EXIT_USAGE, "%s", tr->err);
@@ -422,16 +454,18 @@ static int setup(struct trainer *tr, int argc, char **argv, bool *created, bool 
 static int load(struct trainer *tr, bool resume) {
     int rc = session_load_data("train", &tr->s, &tr->data);
     if (rc) return rc;
-    int64_t n = tr->data.train.count, bs = tr->s.cfg.batch;
+    int64_t n = tr->data.train.count, bs = tr->s.model.batch;
     tr->steps_per_epoch = n / bs + (n % bs >= 2 ? 1 : 0);
+    tr->s.model.train_size = n;
     tr->st.rng = tn_rng_new(tr->s.seed);
     if ((rc = session_build_model("train", &tr->s, &tr->st.rng, &tr->model))) return rc;
+    gw_model_terms(tr->model, &tr->terms);
     tr->st.best_val = INFINITY;
-    tr->ckpt = run_ckpt_full(tr->model, &tr->st);
+    tr->ckpt = run_ckpt_full(&tr->s, tr->model, &tr->st);
     if (!resume) return 0;
     char path[TOOL_PATH_MAX + 64];
     settings_join(path, sizeof path, tr->dir, "checkpoint_last.safetensors");
-    if (run_ckpt_load(tr->ckpt, tr->model, &tr->st, path) != TN_OK)
+    if (run_ckpt_load(tr->ckpt, &tr->s, &tr->st, path) != TN_OK)
         return tool_fail("train", TOOL_EXIT_FAIL, "%s", tn_last_error());
     if (tr->st.step < 0 || tr->st.epoch < 0 || tr->st.epoch_batch < 0 ||
         tr->st.epoch_batch >= tr->steps_per_epoch)
@@ -478,10 +512,11 @@ int cmd_train(int argc, char **argv) {
             progress_init(&tr->prog, tr->st.step, planned < tr->cap ? planned : tr->cap);
             tr->session_start = tool_now();
             tr->elapsed_base_ms = tr->st.elapsed_ms;
-            fprintf(stderr, "gwae train: %s %s: %s %dx%d, %lld train / %lld valid / %lld test images, "
-                    "%lld parameters, %lld steps per epoch, %d threads\n",
-                    resume ? "resuming" : "new run", tr->dir, tr->s.dataset, tr->s.cfg.image_size,
-                    tr->s.cfg.image_size, (long long)tr->data.train.count,
+            fprintf(stderr, "gwae train: %s %s: %s (prior %s), %s %dx%d, %lld train / %lld valid / "
+                    "%lld test images, %lld parameters, %lld steps per epoch, %d threads\n",
+                    resume ? "resuming" : "new run", tr->dir, tr->s.model.model, tr->s.model.prior,
+                    tr->s.dataset, tr->s.model.image_size,
+                    tr->s.model.image_size, (long long)tr->data.train.count,
                     (long long)tr->data.valid.count, (long long)tr->data.test.count,
                     (long long)nn_module_param_count(&tr->model->base),
                     (long long)tr->steps_per_epoch, threads);
@@ -494,6 +529,7 @@ int cmd_train(int argc, char **argv) {
         if (rc && created && !run_dir_has(tr->dir, "config.json")) remove(tr->dir);
     }
     nn_ckpt_free(tr->ckpt);
+    if (tr->model) gw_terms_free(&tr->terms);
     gw_model_free(tr->model);
     gw_splits_free(&tr->data);
     free(tr->perm);

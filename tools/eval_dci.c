@@ -14,7 +14,7 @@ void eval_dci_compute(struct gw_model *m, const struct gw_dataset *d, int64_t n,
                       struct tn_rng *rng, uint64_t seed, struct eval_dci *out) {
     memset(out, 0, sizeof *out);
     TN_CHECK(d->n_factors > 0, "eval_dci_compute", "the dataset has no factors");
-    int64_t l = m->cfg.latent;
+    int64_t l = m->common.latent;
     out->n = eval_encode(m, d, n, rng, &out->codes);
     n = out->n;
     out->dci = gw_dci_score(out->codes, n, l, d->factors, d->n_factors, seed);

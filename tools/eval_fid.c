@@ -18,7 +18,7 @@
 /* what a cached classifier must have been trained on: the run's data settings */
 static void identity_of(const struct session *ses, char *out, size_t size) {
     snprintf(out, size, "dataset=%s size=%d limit=%lld shapes_count=%lld holdout=%s seed=%llu "
-             "valid=%g test=%g", ses->s.dataset, ses->s.cfg.image_size, (long long)ses->s.limit,
+             "valid=%g test=%g", ses->s.dataset, ses->s.model.image_size, (long long)ses->s.limit,
              (long long)ses->s.shapes_count, ses->s.holdout, (unsigned long long)ses->s.seed,
              ses->s.valid_fraction, ses->s.test_fraction);
 }
@@ -47,7 +47,7 @@ int eval_classifier_obtain(const char *cmd, struct session *ses,
     settings_join(path, sizeof path, ses->dir, EVAL_CLASSIFIER_FILE);
     int classes = class_count(train, column);
     struct tn_rng rng = tn_rng_new(o->seed);
-    if (gw_classifier_new(ses->s.cfg.image_size, classes, &rng, out) != TN_OK)
+    if (gw_classifier_new(ses->s.model.image_size, classes, &rng, out) != TN_OK)
         return tool_fail(cmd, TOOL_EXIT_FAIL, "%s", tn_last_error());
     *trained = retrain || !run_dir_has(ses->dir, EVAL_CLASSIFIER_FILE) ||
                gw_classifier_load(*out, identity, path) != TN_OK;
@@ -57,7 +57,7 @@ int eval_classifier_obtain(const char *cmd, struct session *ses,
                 tn_last_error());
     gw_classifier_free(*out);
     rng = tn_rng_new(o->seed);
-    gw_classifier_new(ses->s.cfg.image_size, classes, &rng, out);
+    gw_classifier_new(ses->s.model.image_size, classes, &rng, out);
     fprintf(stderr, "gwae %s: training the feature classifier on %lld images (%d epochs)\n", cmd,
             (long long)(o->limit > 0 && o->limit < train->count ? o->limit : train->count),
             o->epochs);
@@ -76,7 +76,7 @@ enum source { DATA, PRIOR, RECONSTRUCTION };
 /* features [n, F] of the first n images of d (or of prior samples / reconstructions) */
 static float *features(struct gw_model *m, struct gw_classifier *c, const struct gw_dataset *d,
                        int64_t n, enum source what, struct tn_rng *rng) {
-    int64_t b = m->cfg.batch;
+    int64_t b = m->common.batch;
     float *f = malloc((size_t)(n * GW_CLASSIFIER_FEATURES) * sizeof *f);
     TN_CHECK(f, "eval_fid", "out of host memory");
     bool grad = eval_begin(m);
@@ -85,16 +85,12 @@ static float *features(struct gw_model *m, struct gw_classifier *c, const struct
         tn_scope_begin();
         struct tn_tensor *x;
         if (what == PRIOR) {
-            x = gw_decode(m, gw_prior_sample(m->prior, k, rng));
+            x = gw_model_decode(m, gw_model_sample(m, k, rng));
         } else {
-            x = eval_batch_at(NULL, d, first, k);
-            if (what == RECONSTRUCTION) {
-                struct tn_tensor *mu, *logvar;
-                gw_encode(m, x, &mu, &logvar);
-                x = gw_decode(m, gw_reparameterize(mu, logvar, rng));
-            }
+            x = eval_batch_at(what == RECONSTRUCTION ? m : NULL, d, first, k);
+            if (what == RECONSTRUCTION) x = gw_model_decode(m, gw_model_code(m, x, rng));
         }
-        gw_classifier_features(c, x, f + first * GW_CLASSIFIER_FEATURES);
+        gw_classifier_features(c, tn_to_device(x, TN_CPU), f + first * GW_CLASSIFIER_FEATURES);
         tn_scope_end();
     }
     eval_end(m, grad);

@@ -21,7 +21,7 @@
 #define RECON_N 10
 
 enum tn_status eval_traversals_png(struct gw_model *m, const struct gw_dataset *d, const char *path) {
-    int64_t l = m->cfg.latent, n = l * TRAVERSAL_STEPS;
+    int64_t l = m->common.latent, n = l * TRAVERSAL_STEPS;
     float *codes, *z = malloc((size_t)(n * l) * sizeof *z);
     int64_t k = eval_encode(m, d, TRAVERSAL_IMAGES, NULL, &codes);
     TN_CHECK(z, "eval_traversals_png", "out of host memory");
@@ -39,8 +39,8 @@ enum tn_status eval_traversals_png(struct gw_model *m, const struct gw_dataset *
     }
     bool grad = eval_begin(m);
     tn_scope_begin();
-    struct tn_tensor *zt = tn_from_host(TN_CPU, 2, (int64_t[]){n, l}, z);
-    enum tn_status st = png_write_grid(path, gw_decode(m, zt), TRAVERSAL_STEPS, 1);
+    struct tn_tensor *zt = tn_from_host(m->device, 2, (int64_t[]){n, l}, z);
+    enum tn_status st = png_write_grid(path, gw_model_decode(m, zt), TRAVERSAL_STEPS, 1);
     tn_scope_end();
     eval_end(m, grad);
     free(codes);

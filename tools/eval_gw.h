@@ -5,8 +5,12 @@
  * The pairing, for one batch of B data images x (docs/evaluation.md explains the choice):
  *   zs = B prior samples, xs = Dec(zs), both in evaluation mode;
  *   d_X(x) = ||x_i - x_j||, d_Z = (C/s) ||zs_i - zs_j|| with s the mean unbiased per-dim std
- *   of zs and C = exp(log C), exactly the distances of L_GW (gwae-spec.md 4.1);
- *   estimate   = L_GW(zs, xs): the loss's value, the GW objective at the decoder's coupling;
+ *   of zs and C = exp(log C), exactly the distances of L_GW (gwae-spec.md 4.1); a model
+ *   without a scale C (every one but GWAE) gets the C that makes the mean of d_Z over the
+ *   batch's pairs equal that of d_X over the data's, so that its values are on the data's
+ *   scale and comparable between models;
+ *   estimate   = L_GW(zs, xs) = mean_ij |d_Z(zs) - d_X(xs)|: GWAE's loss term, the GW
+ *                objective at the decoder's coupling (computed in double on the host);
  *   solver     = GW_1 (|.| loss, rho = 1) between (x, d_X) and (zs, d_Z): the paper's Fig. 1a
  *                compares the data (validation images) with the latent space, so does this;
  *   solver_sq  = the same with POT's square loss (a value on the squared scale);
@@ -39,7 +43,8 @@ int64_t eval_gw_split(struct gw_model *m, const struct gw_dataset *d, int64_t ba
 
 /* Distances of n pairs of generated samples (2n prior draws decoded, pair k = draws 2k and
  * 2k+1): dz[k], dx[k]. squared: ||dz||^2 and ||dx||^2 without C/s (the official vis.py);
- * otherwise (C/s)||dz|| and ||dx||, the distances of L_GW, s taken over all 2n draws. */
+ * otherwise (C/s)||dz|| and ||dx||, the distances of L_GW, s taken over all 2n draws (for a
+ * model without C: the scale that makes the mean of dz that of dx). */
 void eval_isometry(struct gw_model *m, int64_t n, bool squared, struct tn_rng *rng, double *dz,
                    double *dx);
 

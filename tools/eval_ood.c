@@ -1,4 +1,4 @@
-/* eval_ood.c - critic scores of images for out-of-distribution detection (eval_ood.h).
+/* eval_ood.c - a model's out-of-distribution scores of images and their ROC (eval_ood.h).
  *
  * Batches of the model's batch size in evaluation mode (no power iteration), one scope each.
  */
@@ -9,20 +9,18 @@
 #include "evaluate.h"
 #include "gwae/eval/metrics.h"
 
-int64_t eval_ood_scores(struct gw_model *m, const struct gw_dataset *d, int64_t n,
-                        enum eval_ood_score kind, struct tn_rng *rng, double *out) {
+int64_t eval_ood_scores(struct gw_model *m, const struct gw_dataset *d, int64_t n, int kind,
+                        struct tn_rng *rng, double *out) {
+    TN_CHECK(m->ops->ood_score, "eval_ood_scores", "model %s has no OOD score", m->entry->name);
     n = n <= 0 || n > d->count ? d->count : n;
-    int64_t b = m->cfg.batch;
+    int64_t b = m->common.batch;
     float *f = malloc((size_t)b * sizeof *f);
     TN_CHECK(f, "eval_ood_scores", "out of host memory");
     bool grad = eval_begin(m);
     for (int64_t first = 0; first < n; first += b) {
         int64_t k = n - first < b ? n - first : b;
         tn_scope_begin();
-        struct tn_tensor *x = eval_batch_at(m, d, first, k), *mu, *logvar;
-        gw_encode(m, x, &mu, &logvar);
-        struct tn_tensor *z = gw_reparameterize(mu, logvar, rng);
-        tn_to_host(gw_critic(m, kind == EVAL_OOD_DECODED ? gw_decode(m, z) : x, z), f);
+        tn_to_host(m->ops->ood_score(m, eval_batch_at(m, d, first, k), kind, rng), f);
         tn_scope_end();
         for (int64_t i = 0; i < k; i++) out[first + i] = f[i];
     }
@@ -32,8 +30,8 @@ int64_t eval_ood_scores(struct gw_model *m, const struct gw_dataset *d, int64_t 
 }
 
 void eval_ood_detect(struct gw_model *m, const struct gw_dataset *id, int64_t n_id,
-                     const struct gw_dataset *ood, int64_t n_ood, enum eval_ood_score kind,
-                     struct tn_rng *rng, struct eval_ood_result *r) {
+                     const struct gw_dataset *ood, int64_t n_ood, int kind, struct tn_rng *rng,
+                     struct eval_ood_result *r) {
     n_id = n_id <= 0 || n_id > id->count ? id->count : n_id;
     n_ood = n_ood <= 0 || n_ood > ood->count ? ood->count : n_ood;
     double *s = malloc((size_t)(n_id + n_ood) * sizeof *s);

@@ -1,11 +1,11 @@
-/* eval_ood.h - out-of-distribution scores by the critic's Kantorovich potential (the paper's
- * Fig. 3): one score per image, a higher score meaning "more out of distribution".
+/* eval_ood.h - out-of-distribution detection with a model's own score (gw_model_ops.
+ * ood_score): one score per image, a higher score meaning "more out of distribution", and the
+ * ROC of held-out images against in-distribution ones (the paper's Fig. 3 for GWAE).
  *
- * The official clu.py scores an image x by f(Dec(z), z) with z ~ q(z|x) (EVAL_OOD_DECODED,
- * the default); EVAL_OOD_DATA scores the inference pair itself, f(x, z). The critic's sign
- * is the code's: it is trained to raise f on generative pairs and lower it on data pairs
- * (gwae-spec.md 4.4), and the score is f as computed, without a sign flip, as clu.py uses it.
- * Not here: the ROC computation (gw_roc) and the figure.
+ * GWAE scores an image by its critic's Kantorovich potential: f(Dec(z), z) with z ~ q(z|x) as
+ * the official clu.py ("decoded", its default), or f(x, z) ("data"), without a sign flip; the
+ * VAE family by its negative ELBO; the AE and the WAE by their reconstruction error. The names
+ * are the model entry's ood_scores. Not here: the ROC computation (gw_roc) and the figure.
  */
 #ifndef TOOL_EVAL_OOD_H
 #define TOOL_EVAL_OOD_H
@@ -13,14 +13,10 @@
 #include "gwae/data/dataset.h"
 #include "gwae/model.h"
 
-enum eval_ood_score {
-    EVAL_OOD_DECODED, /* f(Dec(z), z), z ~ q(z|x) */
-    EVAL_OOD_DATA,    /* f(x, z), z ~ q(z|x) */
-};
-
-/* Scores of the first n images of d (n <= 0: all) into out[n]; returns n. */
-int64_t eval_ood_scores(struct gw_model *m, const struct gw_dataset *d, int64_t n,
-                        enum eval_ood_score kind, struct tn_rng *rng, double *out);
+/* Scores of kind (an index into the model's ood_scores) of the first n images of d (n <= 0:
+ * all) into out[n]; returns n. The model must have a score. */
+int64_t eval_ood_scores(struct gw_model *m, const struct gw_dataset *d, int64_t n, int kind,
+                        struct tn_rng *rng, double *out);
 
 /* The ROC of one out-of-distribution set against the in-distribution one. */
 struct eval_ood_result {
@@ -33,8 +29,8 @@ struct eval_ood_result {
 /* Scores the first n_id images of id and n_ood of ood (<= 0: all) and their ROC, the OOD
  * images being the positives. Free r with eval_ood_free. */
 void eval_ood_detect(struct gw_model *m, const struct gw_dataset *id, int64_t n_id,
-                     const struct gw_dataset *ood, int64_t n_ood, enum eval_ood_score kind,
-                     struct tn_rng *rng, struct eval_ood_result *r);
+                     const struct gw_dataset *ood, int64_t n_ood, int kind, struct tn_rng *rng,
+                     struct eval_ood_result *r);
 
 /* Frees the curve of r. */
 void eval_ood_free(struct eval_ood_result *r);

@@ -124,7 +124,7 @@ static enum tn_status isometry_figure(const struct eval_figure_set *f) {
 
 static enum tn_status scatter_figure(const struct eval_figure_set *f) {
     const struct eval_dci *d = f->dci;
-    int64_t n = d->n, l = f->model->cfg.latent;
+    int64_t n = d->n, l = f->model->common.latent;
     double *v = malloc((size_t)(3 * n) * sizeof *v);
     TN_CHECK(v, "eval_plots", "out of host memory");
     for (int64_t i = 0; i < n; i++) {

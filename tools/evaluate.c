@@ -6,6 +6,7 @@
 #include "evaluate.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,7 +29,7 @@ struct tn_tensor *eval_batch_at(const struct gw_model *m, const struct gw_datase
     for (int64_t i = 0; i < n; i++) idx[i] = first + i;
     struct tn_tensor *x = gw_dataset_batch(d, idx, n);
     free(idx);
-    return m ? tn_to_device(x, gw_model_device(m)) : x;
+    return m ? tn_to_device(x, m->device) : x;
 }
 
 static int64_t count_of(const struct gw_dataset *d, int64_t n) {
@@ -36,43 +37,36 @@ static int64_t count_of(const struct gw_dataset *d, int64_t n) {
 }
 
 int64_t eval_losses(struct gw_model *m, const struct gw_dataset *d, int64_t n, struct tn_rng *rng,
-                    struct gw_losses *mean) {
+                    struct gw_terms *mean) {
     n = count_of(d, n);
-    memset(mean, 0, sizeof *mean);
-    int64_t used = 0, b = m->cfg.batch;
+    gw_terms_clear(mean);
+    int64_t used = 0, b = m->common.batch;
+    struct gw_terms t;
+    gw_model_terms(m, &t);
     for (int64_t first = 0; first < n; first += b) {
         int64_t k = n - first < b ? n - first : b;
         if (k < 2) break;
-        struct gw_losses t = {0};
+        gw_terms_clear(&t);
         tn_scope_begin();
-        gw_eval_step(m, eval_batch_at(m, d, first, k), rng, &t);
+        gw_model_eval_step(m, eval_batch_at(m, d, first, k), rng, &t);
         tn_scope_end();
-        double w = (double)k;
-        mean->loss += w * t.loss;
-        mean->loss_gw += w * t.loss_gw;
-        mean->loss_w += w * t.loss_w;
-        mean->loss_d += w * t.loss_d;
-        mean->loss_h += w * t.loss_h;
-        mean->c += w * t.c;
-        mean->f_q += w * t.f_q;
-        mean->f_p += w * t.f_p;
+        gw_terms_accumulate(mean, &t, (double)k);
         used += k;
     }
-    if (used == 0) {
-        double nan_value = NAN;
-        mean->loss = mean->loss_gw = mean->loss_w = mean->loss_d = mean->loss_h = nan_value;
-        return 0;
-    }
-    double inv = 1.0 / (double)used;
-    mean->loss *= inv;
-    mean->loss_gw *= inv;
-    mean->loss_w *= inv;
-    mean->loss_d *= inv;
-    mean->loss_h *= inv;
-    mean->c *= inv;
-    mean->f_q *= inv;
-    mean->f_p *= inv;
+    gw_terms_free(&t);
+    if (used > 0) gw_terms_scale(mean, 1.0 / (double)used);
+    else gw_terms_clear(mean);
+    gw_terms_read(mean);
     return used;
+}
+
+void eval_json_terms(struct json_writer *w, const char *prefix, const struct gw_terms *t) {
+    for (int i = 0; i < t->n; i++) {
+        if (!t->set[i]) continue;
+        char key[96];
+        snprintf(key, sizeof key, "%s%s", prefix, t->info[i].name);
+        json_number(w, key, t->host[i]);
+    }
 }
 
 /* sums PSNR and PSNR^2 of each image of x against y (host [k, v]) */
@@ -84,7 +78,9 @@ static void psnr_sums(const float *x, const float *y, int64_t k, int64_t v, doub
             se += e * e;
         }
         double mse = se / (double)v;
-        double p = -10.0 * log10(mse > 1e-10 ? mse : 1e-10); /* 20 log10(MAX) = 0 for MAX = 1 */
+        /* 20 log10(MAX) = 0 for MAX = 1; the floor caps identical images at 100 dB, and a
+         * non-finite error stays non-finite (a NaN compares false: never floored to 100 dB) */
+        double p = isfinite(mse) ? -10.0 * log10(mse > 1e-10 ? mse : 1e-10) : NAN;
         *sum += p;
         *sq += p * p;
     }
@@ -93,7 +89,7 @@ static void psnr_sums(const float *x, const float *y, int64_t k, int64_t v, doub
 int64_t eval_psnr(struct gw_model *m, const struct gw_dataset *d, int64_t n, struct tn_rng *rng,
                   double psnr[2], double stderr_[2]) {
     n = count_of(d, n);
-    int64_t b = m->cfg.batch, v = (int64_t)d->channels * d->size * d->size;
+    int64_t b = m->common.batch, v = (int64_t)d->channels * d->size * d->size;
     float *x = malloc((size_t)(b * v) * sizeof *x), *y = malloc((size_t)(b * v) * sizeof *y);
     TN_CHECK(x && y, "eval_psnr", "out of host memory");
     double sum[2] = {0, 0}, sq[2] = {0, 0};
@@ -102,11 +98,11 @@ int64_t eval_psnr(struct gw_model *m, const struct gw_dataset *d, int64_t n, str
         int64_t k = n - first < b ? n - first : b;
         tn_scope_begin();
         struct tn_tensor *xb = eval_batch_at(m, d, first, k), *mu, *logvar;
-        gw_encode(m, xb, &mu, &logvar);
+        gw_model_encode(m, xb, &mu, &logvar);
         tn_to_host(xb, x);
-        tn_to_host(gw_decode(m, gw_reparameterize(mu, logvar, rng)), y);
+        tn_to_host(gw_model_decode(m, logvar ? gw_reparameterize(mu, logvar, rng) : mu), y);
         psnr_sums(x, y, k, v, &sum[0], &sq[0]);
-        tn_to_host(gw_decode(m, mu), y);
+        tn_to_host(gw_model_decode(m, mu), y);
         psnr_sums(x, y, k, v, &sum[1], &sq[1]);
         tn_scope_end();
     }
@@ -116,7 +112,7 @@ int64_t eval_psnr(struct gw_model *m, const struct gw_dataset *d, int64_t n, str
     for (int i = 0; i < 2; i++) {
         psnr[i] = n > 0 ? sum[i] / (double)n : NAN;
         double var = n > 1 ? (sq[i] - sum[i] * psnr[i]) / (double)(n - 1) : NAN;
-        stderr_[i] = n > 1 ? sqrt(var > 0 ? var : 0) / sqrt((double)n) : NAN;
+        stderr_[i] = n > 1 && isfinite(var) ? sqrt(var > 0 ? var : 0) / sqrt((double)n) : NAN;
     }
     return n;
 }
@@ -124,16 +120,14 @@ int64_t eval_psnr(struct gw_model *m, const struct gw_dataset *d, int64_t n, str
 int64_t eval_encode(struct gw_model *m, const struct gw_dataset *d, int64_t n, struct tn_rng *rng,
                     float **out) {
     n = count_of(d, n);
-    int64_t b = m->cfg.batch, l = m->cfg.latent;
+    int64_t b = m->common.batch, l = m->common.latent;
     *out = malloc((size_t)(n * l > 0 ? n * l : 1) * sizeof **out);
     TN_CHECK(*out, "eval_encode", "out of host memory");
     bool grad = eval_begin(m);
     for (int64_t first = 0; first < n; first += b) {
         int64_t k = n - first < b ? n - first : b;
         tn_scope_begin();
-        struct tn_tensor *mu, *logvar;
-        gw_encode(m, eval_batch_at(m, d, first, k), &mu, &logvar);
-        tn_to_host(rng ? gw_reparameterize(mu, logvar, rng) : mu, *out + first * l);
+        tn_to_host(gw_model_code(m, eval_batch_at(m, d, first, k), rng), *out + first * l);
         tn_scope_end();
     }
     eval_end(m, grad);
@@ -144,7 +138,7 @@ enum tn_status eval_samples_png(struct gw_model *m, const char *path, int n, int
                                 struct tn_rng *rng) {
     bool grad = eval_begin(m);
     tn_scope_begin();
-    struct tn_tensor *xs = gw_decode(m, gw_prior_sample(m->prior, n, rng));
+    struct tn_tensor *xs = gw_model_decode(m, gw_model_sample(m, n, rng));
     enum tn_status status = png_write_grid(path, xs, cols, 2);
     tn_scope_end();
     eval_end(m, grad);
@@ -156,9 +150,8 @@ enum tn_status eval_reconstructions_png(struct gw_model *m, const struct gw_data
     n = (int)count_of(d, n);
     bool grad = eval_begin(m);
     tn_scope_begin();
-    struct tn_tensor *x = eval_batch_at(m, d, 0, n), *mu, *logvar;
-    gw_encode(m, x, &mu, &logvar);
-    struct tn_tensor *rows[2] = {x, gw_decode(m, mu)};
+    struct tn_tensor *x = eval_batch_at(m, d, 0, n);
+    struct tn_tensor *rows[2] = {x, gw_model_decode(m, gw_model_code(m, x, NULL))};
     enum tn_status status = png_write_grid(path, ag_concat(2, rows, 0), n, 2);
     tn_scope_end();
     eval_end(m, grad);

@@ -11,6 +11,7 @@
 
 #include "gwae/data/dataset.h"
 #include "gwae/model.h"
+#include "json.h"
 
 /* Puts m in evaluation mode with gradient recording off; returns the previous grad mode for
  * eval_end. */
@@ -24,22 +25,27 @@ void eval_end(struct gw_model *m, bool grad);
 struct tn_tensor *eval_batch_at(const struct gw_model *m, const struct gw_dataset *d, int64_t first,
                               int64_t n);
 
-/* Mean of the main loss terms (gw_eval_step) over the first n images of d (n <= 0: all), in
- * batches of the model's batch size; a last batch of one image is left out (the GW scale
- * needs two). Returns the number of images used. */
+/* Means of the main loss terms (gw_model_eval_step) over the first n images of d (n <= 0:
+ * all), in batches of the model's batch size, into mean (made with gw_model_terms; read once
+ * at the end, NAN in every slot when no batch was used); a last batch of one image is left out
+ * (batch statistics need two). Returns the number of images used. */
 int64_t eval_losses(struct gw_model *m, const struct gw_dataset *d, int64_t n, struct tn_rng *rng,
-                    struct gw_losses *mean);
+                    struct gw_terms *mean);
 
 /* PSNR per image (MAX 1, MSE over all values) of the first n images of d (n <= 0: all):
- * decoded from a sample of q(z|x) (the official metric) and from its mean mu. Mean and
- * standard error over the images of each. Returns the number of images. */
+ * decoded from a sample of q(z|x) (the official metric; the code itself for a deterministic
+ * encoder) and from its mean mu. Mean and standard error over the images of each: NAN (not a
+ * number, never a floor) when an image's error is not finite. Returns the number of images. */
 int64_t eval_psnr(struct gw_model *m, const struct gw_dataset *d, int64_t n, struct tn_rng *rng,
                   double psnr[2], double stderr_[2]);
 
 /* Codes of the first n images of d (n <= 0: all) into out[n, L] (malloc'ed): mu of q(z|x)
- * when rng is NULL, else a sample z ~ q(z|x) drawn from rng. */
+ * when rng is NULL, else a sample z ~ q(z|x) drawn from rng (gw_model_code). */
 int64_t eval_encode(struct gw_model *m, const struct gw_dataset *d, int64_t n, struct tn_rng *rng,
                     float **out);
+
+/* Appends "<prefix><name>": value for every set term of t (its last read). */
+void eval_json_terms(struct json_writer *w, const char *prefix, const struct gw_terms *t);
 
 /* Writes a grid of n prior samples (cols columns) decoded in evaluation mode to path. */
 enum tn_status eval_samples_png(struct gw_model *m, const char *path, int n, int cols,

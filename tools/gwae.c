@@ -1,12 +1,13 @@
 /* gwae.c - the gwae program: `gwae <command> [options]`, dispatching to the commands.
  *
- *   train        train a GWAE into a run directory (or --resume one)
+ *   train        train a model into a run directory (or --resume one)
  *   eval         the paper's measurements of a run's checkpoint: metrics.json and figures
  *   sample       a grid of decoded prior samples as PNG
  *   reconstruct  test images over their reconstructions as PNG
  *   encode       latent means (and labels or factors) as .npy or CSV
- *   bench        milliseconds per training iteration, main step and critic steps
+ *   bench        milliseconds per training iteration, main step and adversary steps
  *   classifier   the feature classifier of eval's Frechet distances, trained on the run's data
+ *   models       the models and priors the tool knows, one line each
  *
  * Each command has --help. Exit codes are in tool.h; the helpers every command uses (the
  * error line, the clock) are in tool.c.
@@ -25,18 +26,20 @@ static const struct {
     int (*run)(int argc, char **argv);
     const char *help;
 } commands[] = {
-    {"train", cmd_train, "train a GWAE into a run directory, or continue one (--resume)"},
+    {"train", cmd_train, "train a model (GWAE by default) into a run directory, or --resume one"},
     {"eval", cmd_eval, "PSNR, GW, isometry, DCI, OOD, Frechet distances and figures of a run"},
     {"sample", cmd_sample, "decode prior samples into a PNG grid"},
     {"reconstruct", cmd_reconstruct, "test images over their reconstructions, as PNG"},
     {"encode", cmd_encode, "latent means (with labels or factors) as .npy or CSV"},
-    {"bench", cmd_bench, "median milliseconds per training iteration, main and critic steps"},
+    {"bench", cmd_bench, "median milliseconds per training iteration, main and adversary steps"},
     {"classifier", cmd_classifier, "train the feature classifier of eval's Frechet distances"},
+    {"models", cmd_models, "the models and priors, one line each (--options: their options)"},
 };
 
 static void usage(void) {
     printf("usage: gwae <command> [options]\n\n"
-               "Gromov-Wasserstein autoencoders on a CPU: train, evaluate and use them.\n\n"
+               "Gromov-Wasserstein autoencoders and their relatives: train, evaluate, compare\n"
+               "and use them on a CPU or a GPU.\n\n"
                "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         printf("  %-12s %s\n", commands[i].name, commands[i].help);
@@ -59,7 +62,7 @@ int main(int argc, char **argv) {
     prefer_passive_waiting(argv);
     if (argc < 2) {
         fprintf(stderr, "gwae: a command is required (train, eval, sample, reconstruct, encode, "
-                        "bench, classifier; see gwae --help)\n");
+                        "bench, classifier, models; see gwae --help)\n");
         return TOOL_EXIT_USAGE;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
@@ -70,6 +73,6 @@ int main(int argc, char **argv) {
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 2, argv + 2);
     fflush(stdout);
     fprintf(stderr, "gwae: unknown command '%s' (commands: train, eval, sample, reconstruct, "
-                    "encode, bench, classifier; see gwae --help)\n", argv[1]);
+                    "encode, bench, classifier, models; see gwae --help)\n", argv[1]);
     return TOOL_EXIT_USAGE;
 }

@@ -79,7 +79,7 @@ static bool parse_u64(const char *text, uint64_t *out, char *err, size_t size) {
     return true;
 }
 
-static bool set_string(const struct opt_spec *s, char *dst, const char *text, char *err,
+static bool set_string(const struct gw_option *s, char *dst, const char *text, char *err,
                        size_t size) {
     if (s->choices) {
         bool ok = false;
@@ -105,37 +105,37 @@ static bool set_string(const struct opt_spec *s, char *dst, const char *text, ch
     return true;
 }
 
-bool opt_set(const struct opt_spec *s, void *base, const char *text, char *err, size_t size) {
+bool opt_set(const struct gw_option *s, void *base, const char *text, char *err, size_t size) {
     char *p = (char *)base + s->offset;
     int64_t i;
     double d;
     switch (s->kind) {
-    case OPT_INT:
+    case GW_OPT_INT:
         if (!opt_parse_int64(text, (int64_t)s->min, (int64_t)s->max, &i, err, size)) return false;
         *(int *)p = (int)i;
         return true;
-    case OPT_I64:
+    case GW_OPT_I64:
         if (!opt_parse_int64(text, (int64_t)s->min, (int64_t)s->max, &i, err, size)) return false;
         *(int64_t *)p = i;
         return true;
-    case OPT_U64:
+    case GW_OPT_U64:
         return parse_u64(text, (uint64_t *)p, err, size);
-    case OPT_FLOAT:
+    case GW_OPT_FLOAT:
         if (!opt_parse_double(text, s->min, s->max, &d, err, size)) return false;
         *(float *)p = (float)d;
         return true;
-    case OPT_DOUBLE:
+    case GW_OPT_DOUBLE:
         if (!opt_parse_double(text, s->min, s->max, &d, err, size)) return false;
         *(double *)p = d;
         return true;
-    case OPT_BOOL:
+    case GW_OPT_BOOL:
         if (strcmp(text, "true") == 0 || strcmp(text, "false") == 0) {
             *(bool *)p = text[0] == 't';
             return true;
         }
         snprintf(err, size, "'%s' is not true or false", text);
         return false;
-    case OPT_STRING:
+    case GW_OPT_STRING:
         return set_string(s, p, text, err, size);
     }
     snprintf(err, size, "bad option kind");
@@ -149,16 +149,16 @@ static void format_float(float v, char *out, size_t size) {
     }
 }
 
-void opt_format(const struct opt_spec *s, const void *base, char *out, size_t size) {
+void opt_format(const struct gw_option *s, const void *base, char *out, size_t size) {
     const char *p = (const char *)base + s->offset;
     switch (s->kind) {
-    case OPT_INT: snprintf(out, size, "%d", *(const int *)p); return;
-    case OPT_I64: snprintf(out, size, "%" PRId64, *(const int64_t *)p); return;
-    case OPT_U64: snprintf(out, size, "%" PRIu64, *(const uint64_t *)p); return;
-    case OPT_FLOAT: format_float(*(const float *)p, out, size); return;
-    case OPT_DOUBLE: json_format_double(*(const double *)p, out, size); return;
-    case OPT_BOOL: snprintf(out, size, "%s", *(const bool *)p ? "true" : "false"); return;
-    case OPT_STRING: snprintf(out, size, "%s", p); return;
+    case GW_OPT_INT: snprintf(out, size, "%d", *(const int *)p); return;
+    case GW_OPT_I64: snprintf(out, size, "%" PRId64, *(const int64_t *)p); return;
+    case GW_OPT_U64: snprintf(out, size, "%" PRIu64, *(const uint64_t *)p); return;
+    case GW_OPT_FLOAT: format_float(*(const float *)p, out, size); return;
+    case GW_OPT_DOUBLE: json_format_double(*(const double *)p, out, size); return;
+    case GW_OPT_BOOL: snprintf(out, size, "%s", *(const bool *)p ? "true" : "false"); return;
+    case GW_OPT_STRING: snprintf(out, size, "%s", p); return;
     }
 }
 
@@ -169,7 +169,7 @@ static bool same_name(const char *a, const char *b) {
     return *a == *b;
 }
 
-const struct opt_spec *opt_find(const struct opt_table *t, const char *name) {
+const struct gw_option *opt_find(const struct opt_table *t, const char *name) {
     for (int i = 0; i < t->n; i++)
         if (same_name(t->specs[i].name, name)) return &t->specs[i];
     return NULL;
@@ -207,15 +207,21 @@ int opt_parse(const char *cmd, const struct opt_table *t, void *base, int argc, 
         if (len >= sizeof name) len = sizeof name - 1;
         memcpy(name, arg + 2, len);
         name[len] = '\0';
-        const struct opt_spec *s = NULL;
+        const struct gw_option *s = NULL;
         for (int i = 0; i < t->n && !s; i++)
             if (strcmp(t->specs[i].name, name) == 0) s = &t->specs[i];
         if (!s) {
-            fprintf(stderr, "gwae %s: unknown option '--%s' (see gwae %s --help)\n", cmd, name, cmd);
+            char buf[512];
+            const char *hint = t->unknown_hint ? t->unknown_hint(name, buf, sizeof buf) : NULL;
+            if (hint)
+                fprintf(stderr, "gwae %s: --%s is %s\n", cmd, name, hint);
+            else
+                fprintf(stderr, "gwae %s: unknown option '--%s' (see gwae %s --help)\n", cmd,
+                        name, cmd);
             return 2;
         }
         const char *value;
-        if (s->kind == OPT_BOOL && !eq) {
+        if (s->kind == GW_OPT_BOOL && !eq) {
             value = "true";
         } else if (eq) {
             value = eq + 1;
@@ -258,7 +264,7 @@ static void print_wrapped(const char *text, int column, int indent) {
 void opt_print_help(const struct opt_table *t, const void *base) {
     const char *group = NULL;
     for (int i = 0; i < t->n; i++) {
-        const struct opt_spec *s = &t->specs[i];
+        const struct gw_option *s = &t->specs[i];
         if (!group || strcmp(group, s->group) != 0) {
             group = s->group;
             printf("\n%s:\n", group);
@@ -267,13 +273,18 @@ void opt_print_help(const struct opt_table *t, const void *base) {
         snprintf(left, sizeof left, "--%s%s%s", s->name, s->metavar ? " " : "",
                  s->metavar ? s->metavar : "");
         opt_format(s, base, value, sizeof value);
-        if (s->kind == OPT_BOOL)
-            snprintf(text, sizeof text, "%s%s", s->help,
-                     *(const bool *)((const char *)base + s->offset) ? " (on)" : "");
+        char from[256] = "";
+        if (s->source) snprintf(from, sizeof from, "; %s", s->source);
+        bool on = s->kind == GW_OPT_BOOL && *(const bool *)((const char *)base + s->offset);
+        if (s->kind == GW_OPT_BOOL && s->source)
+            snprintf(text, sizeof text, "%s (default %s%s)", s->help, on ? "on" : "off", from);
+        else if (s->kind == GW_OPT_BOOL)
+            snprintf(text, sizeof text, "%s%s", s->help, on ? " (on)" : "");
         else if (value[0])
-            snprintf(text, sizeof text, "%s (default %s)", s->help, value);
+            snprintf(text, sizeof text, "%s (default %s%s)", s->help, value, from);
         else
-            snprintf(text, sizeof text, "%s", s->help);
+            snprintf(text, sizeof text, "%s%s%s%s", s->help, from[0] ? " (" : "",
+                     from[0] ? from + 2 : "", from[0] ? ")" : "");
         printf("  %-22s ", left);
         print_wrapped(text, 25, 25);
     }

@@ -1,5 +1,6 @@
 /* options.h - the command line of the gwae tool, table-driven: one table per command says
- * each option's name, type, range, where its value lives in a settings struct and its help.
+ * each option's name, type, range, where its value lives in a settings struct and its help,
+ * as rows of struct gw_option (gwae/option.h), the same rows models and priors declare.
  *
  * The same table parses the command line, prints --help (with the current values as the
  * defaults), writes the run's config.json (every saved option under its name with '-' turned
@@ -15,40 +16,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum opt_kind {
-    OPT_INT,    /* int */
-    OPT_I64,    /* int64_t */
-    OPT_U64,    /* uint64_t */
-    OPT_FLOAT,  /* float */
-    OPT_DOUBLE, /* double */
-    OPT_BOOL,   /* bool: a flag on the command line, true/false in config.json */
-    OPT_STRING, /* char[size] */
-};
-
-/* What an option is to a run directory. */
-enum opt_class {
-    OPT_FIXED, /* saved in config.json and part of the run: a resume may not change it */
-    OPT_RUN,   /* saved, but a resume may change it (how long to train, how often to log) */
-    OPT_LOCAL, /* this invocation only, never saved (threads, paths of outputs) */
-};
-
-struct opt_spec {
-    const char *name;            /* without the leading "--" */
-    enum opt_kind kind;
-    size_t offset;               /* of the value in the settings struct */
-    size_t size;                 /* OPT_STRING: the buffer's size */
-    double min, max;             /* numeric kinds: the inclusive range; OPT_STRING: min > 0
-                                    refuses the empty text */
-    const char *const *choices;  /* OPT_STRING: the allowed values (NULL-terminated) or NULL */
-    enum opt_class cls;
-    const char *group;           /* heading in --help ("Data", "Model", ...) */
-    const char *metavar;         /* "N", "PATH"; NULL for flags */
-    const char *help;
-};
+#include "gwae/option.h"
 
 struct opt_table {
-    const struct opt_spec *specs;
+    const struct gw_option *specs;
     int n;
+    /* optional: for an option the table lacks, a clause saying where it belongs ("an option
+     * of beta-vae, not of gwae") written into buf, or NULL when there is none */
+    const char *(*unknown_hint)(const char *name, char *buf, size_t size);
 };
 
 /* What a parse found besides option values. */
@@ -66,15 +41,16 @@ int opt_parse(const char *cmd, const struct opt_table *t, void *base, int argc, 
 
 /* Sets the option from text with every check of the command line; false with the reason
  * (without the option's name) in err. */
-bool opt_set(const struct opt_spec *s, void *base, const char *text, char *err, size_t size);
+bool opt_set(const struct gw_option *s, void *base, const char *text, char *err, size_t size);
 
 /* The option's current value as text (numbers round-trip exactly, bools "true"/"false"). */
-void opt_format(const struct opt_spec *s, const void *base, char *out, size_t size);
+void opt_format(const struct gw_option *s, const void *base, char *out, size_t size);
 
 /* Finds the option called name (without "--"; '_' matches '-'), or NULL. */
-const struct opt_spec *opt_find(const struct opt_table *t, const char *name);
+const struct gw_option *opt_find(const struct opt_table *t, const char *name);
 
-/* Prints the table's options grouped, with the current values of base as defaults. */
+/* Prints the table's options grouped, with the current values of base as defaults and where
+ * each default comes from when its row says. */
 void opt_print_help(const struct opt_table *t, const void *base);
 
 /* Strict integer parse of all of text into [min, max]; false with the reason in err. */

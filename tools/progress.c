@@ -27,20 +27,23 @@ void progress_duration(double seconds, char *out, int size) {
     else snprintf(out, (size_t)size, "%lds", s);
 }
 
-void progress_step(struct progress *p, int64_t step, int64_t epoch, const struct gw_losses *t,
-                   bool logged) {
+bool progress_due(struct progress *p, int64_t step, bool logged) {
+    return p->tty ? tool_now() - p->last_draw >= 0.1 || step >= p->total : logged;
+}
+
+void progress_step(struct progress *p, int64_t step, int64_t epoch, const struct gw_terms *t) {
     double now = tool_now();
-    if (p->tty ? now - p->last_draw < 0.1 && step < p->total : !logged) return;
     p->last_draw = now;
     double rate = (double)(step - p->first_step) / (now - p->start > 1e-9 ? now - p->start : 1e-9);
     char eta[32];
     progress_duration(rate > 0 ? (double)(p->total - step) / rate : 0, eta, sizeof eta);
     char line[256];
-    snprintf(line, sizeof line,
-             "step %lld/%lld  epoch %lld  %.2f it/s  ETA %s  loss %.4g gw %.4g w %.4g d %.3g "
-             "disc %.3g C %.3g",
-             (long long)step, (long long)p->total, (long long)epoch, rate, eta, t->loss,
-             t->loss_gw, t->loss_w, t->loss_d, t->loss_disc, t->c);
+    int used = snprintf(line, sizeof line, "step %lld/%lld  epoch %lld  %.2f it/s  ETA %s ",
+                        (long long)step, (long long)p->total, (long long)epoch, rate, eta);
+    for (int i = 0; i < t->n && used > 0 && (size_t)used < sizeof line; i++)
+        if (t->set[i] && t->info[i].label)
+            used += snprintf(line + used, sizeof line - (size_t)used, " %s %.4g", t->info[i].label,
+                             t->host[i]);
     if (p->tty) {
         fprintf(stderr, "\r%s\033[K", line);
         p->drawn = true;

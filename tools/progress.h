@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "gwae/model.h"
+#include "gwae/terms.h"
 
 struct progress {
     bool tty;            /* stderr is a terminal */
@@ -25,10 +25,13 @@ struct progress {
 /* Starts the progress of a session beginning at step first_step of total. */
 void progress_init(struct progress *p, int64_t first_step, int64_t total);
 
-/* Reports step (done) in epoch (1-based) with its loss terms; logged: a log step, which
- * gets a plain line when stderr is not a terminal. */
-void progress_step(struct progress *p, int64_t step, int64_t epoch, const struct gw_losses *t,
-                   bool logged);
+/* True when step (done) should be shown: on a terminal at most ten times a second (and at the
+ * last step), otherwise at every logged step. The caller then reads the terms and calls
+ * progress_step, so that nothing is read from the device for a line not drawn. */
+bool progress_due(struct progress *p, int64_t step, bool logged);
+
+/* Shows step (done) in epoch (1-based) with the terms that have a progress label. */
+void progress_step(struct progress *p, int64_t step, int64_t epoch, const struct gw_terms *t);
 
 /* Prints one message line, first clearing a redrawn progress line. */
 void progress_message(struct progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

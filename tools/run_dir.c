@@ -2,10 +2,11 @@
  * metrics.json, and the checkpoint lists of a run.
  *
  * Checkpoint names: the model's tensors under their dotted names with no prefix
- * ("encoder.trunk.0.weight", "log_c"), the optimizers under "optim.main" and "optim.critic",
- * the generator as "rng", counters "run.step", "run.epoch", "run.epoch_batch",
- * "run.since_best", "run.elapsed_ms", the fingerprint as the checked "gwae.config" and the best
- * validation loss as free metadata "run.best_val_loss" (a double does not fit a float tensor).
+ * ("encoder.trunk.0.weight", "log_c"), each parameter group's optimizer under "optim.<group>"
+ * ("optim.main", "optim.critic"), the generator as "rng", counters "run.step", "run.epoch",
+ * "run.epoch_batch", "run.since_best", "run.elapsed_ms", and as free metadata the fingerprint
+ * "gwae.config" (compared key by key on load) and the best validation loss "run.best_val_loss"
+ * (a double does not fit a float tensor).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -177,18 +178,24 @@ bool run_dir_merge_json(const char *dir, const char *name, const char *update, c
 
 /* ---- checkpoints ---- */
 
-static void add_model(struct nn_ckpt *c, struct gw_model *m) {
+/* the model's tensors and its fingerprint (free metadata: run_ckpt_load compares it key by key,
+ * so that fingerprints written before a setting existed, or in another order, still match) */
+static void add_model(struct nn_ckpt *c, const struct tool_settings *s, struct gw_model *m) {
     char fingerprint[2048];
-    settings_fingerprint(&m->cfg, fingerprint, sizeof fingerprint);
-    nn_ckpt_add_check(c, "gwae.config", fingerprint);
+    settings_fingerprint(s, fingerprint, sizeof fingerprint);
+    nn_ckpt_set_meta(c, "gwae.config", fingerprint);
     nn_ckpt_add_module(c, "", &m->base);
 }
 
-struct nn_ckpt *run_ckpt_full(struct gw_model *m, struct run_state *st) {
+struct nn_ckpt *run_ckpt_full(const struct tool_settings *s, struct gw_model *m,
+                              struct run_state *st) {
     struct nn_ckpt *c = nn_ckpt_new();
-    add_model(c, m);
-    nn_ckpt_add_optim(c, "optim.main", m->opt_main);
-    nn_ckpt_add_optim(c, "optim.critic", m->opt_critic);
+    add_model(c, s, m);
+    for (int g = 0; g < m->n_groups; g++) {
+        char prefix[64];
+        snprintf(prefix, sizeof prefix, "optim.%s", m->groups[g].name);
+        nn_ckpt_add_optim(c, prefix, m->groups[g].optim);
+    }
     nn_ckpt_add_rng(c, "rng", &st->rng);
     nn_ckpt_add_i64(c, "run.step", &st->step);
     nn_ckpt_add_i64(c, "run.epoch", &st->epoch);
@@ -198,9 +205,9 @@ struct nn_ckpt *run_ckpt_full(struct gw_model *m, struct run_state *st) {
     return c;
 }
 
-struct nn_ckpt *run_ckpt_model(struct gw_model *m) {
+struct nn_ckpt *run_ckpt_model(const struct tool_settings *s, struct gw_model *m) {
     struct nn_ckpt *c = nn_ckpt_new();
-    add_model(c, m);
+    add_model(c, s, m);
     nn_ckpt_allow_extra(c, true);
     return c;
 }
@@ -214,7 +221,8 @@ enum tn_status run_ckpt_save(struct nn_ckpt *c, const struct run_state *st, cons
 }
 
 /* the value of key in a "k=v k=v" fingerprint, copied into out: an option added later and
- * left out at its legacy value reads as that value, anything else absent as "(none)" */
+ * left out at its legacy value reads as that value, anything else absent as "(none)"; false
+ * when key is absent */
 static void fingerprint_value(const char *fp, const char *key, char *out, size_t size) {
     size_t k = strlen(key);
     for (const char *p = fp; p && *p; p = strchr(p, ' '), p = p ? p + 1 : NULL)
@@ -227,12 +235,22 @@ static void fingerprint_value(const char *fp, const char *key, char *out, size_t
     snprintf(out, size, "%s", legacy ? legacy : "(none)");
 }
 
+/* true when the fingerprint fp has key */
+static bool has_key(const char *fp, const char *key) {
+    size_t k = strlen(key);
+    for (const char *p = fp; p && *p; p = strchr(p, ' '), p = p ? p + 1 : NULL)
+        if (strncmp(p, key, k) == 0 && p[k] == '=') return true;
+    return false;
+}
+
 /* The first key of `keys` (a fingerprint) whose value differs between have and want, with
- * both values; false when none does. */
+ * both values; false when none does. A retired key (settings_retired_key) that want lacks is
+ * not compared: runs from before the model registry recorded it for every prior. */
 static bool first_difference(const char *keys, const char *have, const char *want, char *key,
                              char *a, char *b) {
     for (const char *p = keys; p && *p; p = strchr(p, ' '), p = p ? p + 1 : NULL) {
         snprintf(key, 64, "%.*s", (int)strcspn(p, "="), p);
+        if (settings_retired_key(key) && !has_key(want, key)) continue;
         fingerprint_value(have, key, a, 64);
         fingerprint_value(want, key, b, 64);
         if (strcmp(a, b) != 0) return true;
@@ -242,9 +260,7 @@ static bool first_difference(const char *keys, const char *have, const char *wan
 
 /* refuses a checkpoint whose fingerprint differs from the model's, naming the first setting
  * that differs, before the list's own (longer) check message would */
-static enum tn_status check_fingerprint(const struct gw_model *m, const char *path) {
-    char want[2048];
-    settings_fingerprint(&m->cfg, want, sizeof want);
+static enum tn_status check_fingerprint(const char *want, const char *path) {
     struct nn_ckpt *probe = nn_ckpt_new();
     nn_ckpt_allow_extra(probe, true);
     enum tn_status status = nn_ckpt_load(probe, path);
@@ -262,11 +278,15 @@ static enum tn_status check_fingerprint(const struct gw_model *m, const char *pa
     return status;
 }
 
-enum tn_status run_ckpt_load(struct nn_ckpt *c, const struct gw_model *m, struct run_state *st,
-                             const char *path) {
-    enum tn_status status = check_fingerprint(m, path);
+enum tn_status run_ckpt_load(struct nn_ckpt *c, const struct tool_settings *s,
+                             struct run_state *st, const char *path) {
+    char want[2048];
+    settings_fingerprint(s, want, sizeof want);
+    enum tn_status status = check_fingerprint(want, path);
     if (status == TN_OK) status = nn_ckpt_load(c, path);
-    if (status != TN_OK || !st) return status;
+    if (status != TN_OK) return status;
+    nn_ckpt_set_meta(c, "gwae.config", want); /* later saves carry this run's own form */
+    if (!st) return TN_OK;
     const char *text = nn_ckpt_meta(c, "run.best_val_loss");
     char *end = NULL;
     st->best_val = text ? strtod(text, &end) : INFINITY;

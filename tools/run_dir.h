@@ -2,7 +2,7 @@
  *
  *   config.json                     resolved settings (settings.h)
  *   log.jsonl                       one JSON object per logged step, per epoch, per resume
- *   checkpoint_last.safetensors     model, both optimizers, generator, counters
+ *   checkpoint_last.safetensors     model, its optimizers, generator, counters
  *   checkpoint_best.safetensors     the same at the lowest validation loss
  *   reconstructions.png samples.png figures, refreshed every epoch and at the end
  *   metrics.json                    test metrics and final loss terms
@@ -20,6 +20,7 @@
 
 #include "gwae/model.h"
 #include "nn/nn_checkpoint.h"
+#include "settings.h"
 
 /* Where a run stands: what a checkpoint restores besides the model and optimizers. */
 struct run_state {
@@ -54,20 +55,22 @@ bool run_dir_merge_json(const char *dir, const char *name, const char *update, c
 /* True when dir/name exists. */
 bool run_dir_has(const char *dir, const char *name);
 
-/* The checkpoint list of a training run: the model (parameters and buffers), both optimizers
- * with their state, the generator, the counters of st and the model's fingerprint. */
-struct nn_ckpt *run_ckpt_full(struct gw_model *m, struct run_state *st);
+/* The checkpoint list of a training run: the model (parameters and buffers), each parameter
+ * group's optimizer with its state ("optim.<group>"), the generator, the counters of st and
+ * the fingerprint of s's model. */
+struct nn_ckpt *run_ckpt_full(const struct tool_settings *s, struct gw_model *m,
+                              struct run_state *st);
 
 /* The list for using a trained model: its tensors and fingerprint; the rest is skipped. */
-struct nn_ckpt *run_ckpt_model(struct gw_model *m);
+struct nn_ckpt *run_ckpt_model(const struct tool_settings *s, struct gw_model *m);
 
 /* Saves list c (with st's best validation loss) to path atomically. */
 enum tn_status run_ckpt_save(struct nn_ckpt *c, const struct run_state *st, const char *path);
 
 /* Loads path into the listed tensors and counters (st may be NULL for a model-only list) of
- * c, made for model m; a checkpoint of another configuration is refused with a message naming
- * the first setting that differs. */
-enum tn_status run_ckpt_load(struct nn_ckpt *c, const struct gw_model *m, struct run_state *st,
-                             const char *path);
+ * c, made for the model of s; a checkpoint of another configuration is refused with a message
+ * naming the first setting that differs (fingerprints are compared key by key). */
+enum tn_status run_ckpt_load(struct nn_ckpt *c, const struct tool_settings *s,
+                             struct run_state *st, const char *path);
 
 #endif

@@ -18,23 +18,26 @@
 #define U(field) offsetof(struct use_options, field), sizeof(((struct use_options *)0)->field)
 
 static const char *const splits[] = {"train", "valid", "test", NULL};
+static const char *const use_devices[] = {"cpu", "cuda", NULL};
 
-static const struct opt_spec use_specs[] = {
-    {"checkpoint", OPT_STRING, U(checkpoint), 1, 0, NULL, OPT_LOCAL, "Options", "WHICH",
-     "best, last, or a checkpoint file of this run's configuration"},
-    {"data", OPT_STRING, U(data), 1, 0, NULL, OPT_LOCAL, "Options", "PATH",
-     "the dataset's folder, when it moved since training"},
-    {"out", OPT_STRING, U(out), 1, 0, NULL, OPT_LOCAL, "Options", "FILE", "the file to write"},
-    {"split", OPT_STRING, U(split), 1, 0, splits, OPT_LOCAL, "Options", "NAME",
-     "train, valid or test"},
-    {"n", OPT_I64, U(n), 1, 4096, NULL, OPT_LOCAL, "Options", "N", "number of images"},
-    {"limit", OPT_I64, U(limit), 0, 1e12, NULL, OPT_LOCAL, "Options", "N",
-     "use the first N images of the split (0: all)"},
-    {"cols", OPT_INT, U(cols), 0, 4096, NULL, OPT_LOCAL, "Options", "C",
-     "columns of the grid (0: a square grid)"},
-    {"threads", OPT_INT, U(threads), 0, 1024, NULL, OPT_LOCAL, "Options", "N",
-     "OpenMP threads (0: OMP_NUM_THREADS or all cores)"},
-    {"seed", OPT_U64, U(seed), 0, 0, NULL, OPT_LOCAL, "Options", "S", "seeds the draws"},
+static const struct gw_option use_specs[] = {
+    {"checkpoint", GW_OPT_STRING, U(checkpoint), 1, 0, NULL, GW_OPT_LOCAL, "Options", "WHICH",
+     "best, last, or a checkpoint file of this run's configuration", NULL},
+    {"data", GW_OPT_STRING, U(data), 1, 0, NULL, GW_OPT_LOCAL, "Options", "PATH",
+     "the dataset's folder, when it moved since training", NULL},
+    {"out", GW_OPT_STRING, U(out), 1, 0, NULL, GW_OPT_LOCAL, "Options", "FILE", "the file to write", NULL},
+    {"split", GW_OPT_STRING, U(split), 1, 0, splits, GW_OPT_LOCAL, "Options", "NAME",
+     "train, valid or test", NULL},
+    {"n", GW_OPT_I64, U(n), 1, 4096, NULL, GW_OPT_LOCAL, "Options", "N", "number of images", NULL},
+    {"limit", GW_OPT_I64, U(limit), 0, 1e12, NULL, GW_OPT_LOCAL, "Options", "N",
+     "use the first N images of the split (0: all)", NULL},
+    {"cols", GW_OPT_INT, U(cols), 0, 4096, NULL, GW_OPT_LOCAL, "Options", "C",
+     "columns of the grid (0: a square grid)", NULL},
+    {"threads", GW_OPT_INT, U(threads), 0, 1024, NULL, GW_OPT_LOCAL, "Options", "N",
+     "OpenMP threads (0: OMP_NUM_THREADS or all cores)", NULL},
+    {"device", GW_OPT_STRING, U(device), 1, 0, use_devices, GW_OPT_LOCAL, "Options", "NAME",
+     "cpu, or cuda (GPU 0; needs a CUDA build and a device); default: the run's", NULL},
+    {"seed", GW_OPT_U64, U(seed), 0, 0, NULL, GW_OPT_LOCAL, "Options", "S", "seeds the draws", NULL},
 };
 
 void use_defaults(struct use_options *o) {
@@ -44,9 +47,10 @@ void use_defaults(struct use_options *o) {
     o->seed = 1;
 }
 
-void use_table(const char *const *names, struct opt_spec *specs, struct opt_table *t) {
+void use_table(const char *const *names, struct gw_option *specs, struct opt_table *t) {
     t->specs = specs;
     t->n = 0;
+    t->unknown_hint = NULL;
     for (const char *const *name = names; *name; name++)
         for (size_t i = 0; i < sizeof use_specs / sizeof use_specs[0]; i++)
             if (strcmp(use_specs[i].name, *name) == 0) specs[t->n++] = use_specs[i];
@@ -58,12 +62,12 @@ int use_parse(const char *cmd, const char *usage_text, const char *const *names,
 }
 
 int use_parse_extra(const char *cmd, const char *usage_text, const char *const *names,
-                    const struct opt_spec *extra, int n_extra, int argc, char **argv, void *o,
+                    const struct gw_option *extra, int n_extra, int argc, char **argv, void *o,
                     size_t o_size, const char **dir) {
     enum { N_USE = sizeof use_specs / sizeof use_specs[0] };
     TN_CHECK(n_extra >= 0 && n_extra <= USE_EXTRA_MAX, "use_parse_extra", "%d extra options "
              "(at most %d)", n_extra, USE_EXTRA_MAX);
-    struct opt_spec specs[N_USE + USE_EXTRA_MAX];
+    struct gw_option specs[N_USE + USE_EXTRA_MAX];
     struct opt_table t;
     use_table(names, specs, &t);
     for (int i = 0; i < n_extra; i++) specs[t.n++] = extra[i];
@@ -102,7 +106,7 @@ int session_load_data(const char *cmd, const struct tool_settings *s, struct gw_
 
 int session_build_model(const char *cmd, const struct tool_settings *s, struct tn_rng *rng,
                         struct gw_model **out) {
-    if (gw_model_new(&s->cfg, rng, out) != TN_OK)
+    if (gw_model_new(&s->model, s->model_options, s->prior_options, rng, out) != TN_OK)
         return tool_fail(cmd, TOOL_EXIT_FAIL, "%s", tn_last_error());
     char err[512];
     if (!settings_place_model(s->device, *out, err, sizeof err)) {
@@ -143,26 +147,31 @@ int session_open(const char *cmd, const char *dir, const struct use_options *opt
     settings_defaults(&ses->s);
     if (!settings_load_run(dir, &ses->s, err, sizeof err)) return tool_fail(cmd, TOOL_EXIT_FAIL, "%s", err);
     if (opts->data[0]) snprintf(ses->s.data, sizeof ses->s.data, "%s", opts->data);
+    if (opts->device[0]) snprintf(ses->s.device, sizeof ses->s.device, "%s", opts->device);
+    struct tn_device device;
+    if (!settings_device(ses->s.device, &device, err, sizeof err))
+        return tool_fail(cmd, TOOL_EXIT_USAGE, "%s", err);
     ses->s.threads = opts->threads;
     settings_apply_threads(&ses->s);
     choose_checkpoint(cmd, opts, ses);
     int rc;
+    if (need_data) {
+        if ((rc = session_load_data(cmd, &ses->s, &ses->data))) return rc;
+        ses->has_data = true;
+        ses->s.model.train_size = ses->data.train.count;
+    }
     struct tn_rng rng = tn_rng_new(ses->s.seed);
-    if ((rc = session_build_model(cmd, &ses->s, &rng, &ses->model))) return rc;
-    struct nn_ckpt *c = run_ckpt_model(ses->model);
-    enum tn_status status = run_ckpt_load(c, ses->model, NULL, ses->checkpoint);
+    if ((rc = session_build_model(cmd, &ses->s, &rng, &ses->model))) {
+        session_close(ses);
+        return rc;
+    }
+    struct nn_ckpt *c = run_ckpt_model(&ses->s, ses->model);
+    enum tn_status status = run_ckpt_load(c, &ses->s, NULL, ses->checkpoint);
     nn_ckpt_free(c);
     if (status != TN_OK) {
         rc = tool_fail(cmd, TOOL_EXIT_FAIL, "%s", tn_last_error());
         session_close(ses);
         return rc;
-    }
-    if (need_data) {
-        if ((rc = session_load_data(cmd, &ses->s, &ses->data))) {
-            session_close(ses);
-            return rc;
-        }
-        ses->has_data = true;
     }
     return 0;
 }

@@ -29,6 +29,7 @@ struct use_options {
     char data[TOOL_PATH_MAX];       /* replaces the run's data path when set */
     char out[TOOL_PATH_MAX];
     char split[16];                 /* train, valid or test */
+    char device[16];                /* cpu or cuda; "" for the run's own device */
     int64_t n, limit;
     int cols, threads;
     uint64_t seed;
@@ -38,8 +39,8 @@ struct use_options {
 void use_defaults(struct use_options *o);
 
 /* The options called names[] (NULL-terminated: checkpoint, data, out, split, n, limit, cols,
- * threads, seed) into specs (room for all nine), as the table *t. */
-void use_table(const char *const *names, struct opt_spec *specs, struct opt_table *t);
+ * threads, device, seed) into specs (room for all ten), as the table *t. */
+void use_table(const char *const *names, struct gw_option *specs, struct opt_table *t);
 
 /* Parses a command that takes RUN_DIR and the use options of names; prints usage (the text,
  * then the options) on --help. Returns 0, -1 after --help, or the exit code. */
@@ -52,7 +53,7 @@ int use_parse(const char *cmd, const char *usage_text, const char *const *names,
  * whose first member is a struct use_options, and extra[0..n_extra) (at most USE_EXTRA_MAX)
  * are its own options, with offsets into it. */
 int use_parse_extra(const char *cmd, const char *usage_text, const char *const *names,
-                    const struct opt_spec *extra, int n_extra, int argc, char **argv, void *o,
+                    const struct gw_option *extra, int n_extra, int argc, char **argv, void *o,
                     size_t o_size, const char **dir);
 
 /* Loads the dataset s describes; the error names the file or folder. */

@@ -1,10 +1,14 @@
-/* settings.h - everything a gwae command can be told, the option tables of the commands, and
+/* settings.h - everything a gwae command can be told, the option table of `gwae train`, and
  * the run's config.json (the resolved settings of a training run).
  *
- * One struct tool_settings holds the model's struct gw_config, the data source, how long to
- * train and the runtime choices. The option tables in settings.c map every flag onto it; the
- * FIXED and RUN options of the train table are what config.json holds, so a resumed run, an
- * eval or a sample rebuilds exactly the model and data the run trained on.
+ * One struct tool_settings holds the shared model settings (struct gw_common, with the names
+ * of the model and the prior), the chosen model's and prior's own options (copies of their
+ * option structs, filled through the rows their registry entries declare), the data source,
+ * how long to train and the runtime choices. The train table is assembled from the tool's own
+ * rows, the shared model rows and the chosen model's and prior's rows, so --help, the parser,
+ * config.json and the checkpoint fingerprint all come from the registries; config.json holds
+ * the FIXED and RUN rows of that table, so a resumed run, an eval or a sample rebuilds exactly
+ * the model and data the run trained on.
  * Not here: the run directory's files other than config.json (run_dir.h).
  */
 #ifndef TOOL_SETTINGS_H
@@ -17,7 +21,9 @@
 #define TOOL_PATH_MAX 4096
 
 struct tool_settings {
-    struct gw_config cfg;      /* the model and its training */
+    struct gw_common model;    /* model and prior names, shared model settings */
+    _Alignas(max_align_t) unsigned char model_options[GW_OPTIONS_MAX]; /* the model's own */
+    _Alignas(max_align_t) unsigned char prior_options[GW_OPTIONS_MAX]; /* the prior's own */
     char dataset[32];          /* fashion-mnist, shapes or folder */
     char data[TOOL_PATH_MAX];  /* folder of the dataset's files */
     int64_t limit;             /* training images used (0: all) */
@@ -37,14 +43,32 @@ struct tool_settings {
     char resume[TOOL_PATH_MAX];/* train: the run directory to continue */
 };
 
-/* The defaults of `gwae train`: the small Fashion-MNIST run that takes minutes on 2 cores. */
+/* The defaults of `gwae train`: the small GWAE run on Fashion-MNIST that takes minutes on
+ * 2 cores (settings_select's small changes for the model). */
 void settings_defaults(struct tool_settings *s);
 
-/* The option table of `gwae train` (data, model, loss, optimisation, run, runtime). */
-const struct opt_table *settings_train_table(void);
+/* Chooses the model and prior (prior NULL or "": the model's default prior) with their
+ * defaults: the official values with the small default's changes (the entry's small list) when
+ * small is true. false with the reason in err (an unknown model or prior, or a prior the model
+ * does not take). */
+bool settings_select(struct tool_settings *s, const char *model, const char *prior, bool small,
+                     char *err, size_t size);
 
-/* Checks what the tables cannot: the prior is known, the device exists, the model's settings
- * pass gw_config_check. false with the one-line reason in err. */
+#define SETTINGS_ROWS_MAX 128
+
+/* Room for a train table (the rows are copies with offsets into struct tool_settings). */
+struct settings_table {
+    struct gw_option rows[SETTINGS_ROWS_MAX];
+    struct opt_table table;
+};
+
+/* The option table of `gwae train` for s's model and prior, built in *room: data, model,
+ * optimisation, the model's and the prior's own rows, run, run directory, runtime. */
+const struct opt_table *settings_train_table(const struct tool_settings *s,
+                                             struct settings_table *room);
+
+/* Checks what the tables cannot: the device exists, the held-out classes fit the data, the
+ * model's settings pass gw_common_check. false with the one-line reason in err. */
 bool settings_check(const struct tool_settings *s, char *err, size_t size);
 
 /* The device --device NAME names: "cpu", or "cuda" (CUDA device 0). false with a one-line
@@ -66,21 +90,27 @@ bool settings_holdout_mask(const char *list, uint32_t *mask, char *err, size_t s
 /* The data loader options of s (pointing into s). */
 struct gw_data_options settings_data_options(const struct tool_settings *s);
 
-/* config.json text: every FIXED and RUN option of the train table, one per line (malloc'ed). */
+/* config.json text: every FIXED and RUN row of s's train table, one per line (malloc'ed). */
 char *settings_to_json(const struct tool_settings *s);
 
 /* The value that a config.json or checkpoint written before option `name` existed means
  * (the old behaviour), or NULL for an option every run has. */
 const char *settings_legacy_value(const char *name);
 
-/* Reads dir/config.json into s (which holds the defaults first); every key must be a known
- * saved option with a valid value, and every saved option must be present, except the options
- * added later, which then take their legacy value (settings_legacy_value). false with err. */
+/* True for a key that runs written before the model registry recorded whatever their prior
+ * ("components", "gmp-paper"); such a key is ignored where the prior does not take it. */
+bool settings_retired_key(const char *name);
+
+/* Reads dir/config.json into s: its model and prior (a config without "model" is a GWAE run
+ * from before the registry), then every key through the strict rows of their table; every
+ * saved row must be present, except rows added later, which take their legacy value
+ * (settings_legacy_value). false with err. */
 bool settings_load_run(const char *dir, struct tool_settings *s, char *err, size_t size);
 
-/* The model's identity for checkpoints: every gw_config field as "key=value" text, except
- * options added later while they hold their legacy value (settings_legacy_value). */
-void settings_fingerprint(const struct gw_config *cfg, char *out, size_t size);
+/* The model's identity for checkpoints: "channels=3" and "name=value" for every FIXED row of
+ * s's table that belongs to the model (shared model rows, the model's and the prior's), except
+ * rows added later while they hold their legacy value (settings_legacy_value). */
+void settings_fingerprint(const struct tool_settings *s, char *out, size_t size);
 
 /* "dir/name" into out; false when it does not fit. */
 bool settings_join(char *out, size_t size, const char *dir, const char *name);

@@ -23,6 +23,7 @@ int cmd_reconstruct(int argc, char **argv);
 int cmd_encode(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_classifier(int argc, char **argv);
+int cmd_models(int argc, char **argv);
 
 /* Seconds on a monotonic clock. */
 double tool_now(void);

@@ -23,10 +23,11 @@ static struct tn_tensor *sample_fnp(struct gw_prior *prior, int64_t n, struct tn
 
 static const struct gw_prior_ops fnp_ops = {sample_fnp};
 
-struct gw_prior *gw_prior_fnp_new(const struct gw_prior_options *opts, struct tn_rng *rng) {
+static struct gw_prior *make_fnp(int64_t latent, const void *options, struct tn_rng *rng) {
+    (void)options;
     struct fnp_prior *fnp = calloc(1, sizeof *fnp);
-    TN_CHECK(fnp, "gw_prior_fnp_new", "out of host memory");
-    int64_t l = opts->latent;
+    TN_CHECK(fnp, "fnp prior", "out of host memory");
+    int64_t l = latent;
     gw_prior_init(&fnp->base, "fnp", &fnp_ops, l);
     fnp->net = nn_sequential_new("net");
     nn_sequential_add(fnp->net, &nn_conv1d_new("", l, 4 * l, 1, 1, 0, (int)l, true, rng)->base);
@@ -41,3 +42,9 @@ struct gw_prior *gw_prior_fnp_new(const struct gw_prior_options *opts, struct tn
     nn_module_add_child(&fnp->base.base, &fnp->bn->base);
     return &fnp->base;
 }
+
+const struct gw_prior_entry gw_prior_fnp = {
+    .name = "fnp",
+    .summary = "factorized neural prior: one 1->4->4->4->1 MLP per latent dimension",
+    .make = make_fnp,
+};

@@ -12,10 +12,17 @@ static struct tn_tensor *sample_gaussian(struct gw_prior *prior, int64_t n, stru
 
 static const struct gw_prior_ops gaussian_ops = {sample_gaussian};
 
-struct gw_prior *gw_prior_gaussian_new(const struct gw_prior_options *opts, struct tn_rng *rng) {
+static struct gw_prior *make_gaussian(int64_t latent, const void *options, struct tn_rng *rng) {
+    (void)options;
     (void)rng;
     struct gw_prior *prior = calloc(1, sizeof *prior);
     TN_CHECK(prior, "gw_prior_gaussian_new", "out of host memory");
-    gw_prior_init(prior, "gaussian", &gaussian_ops, opts->latent);
+    gw_prior_init(prior, "gaussian", &gaussian_ops, latent);
     return prior;
 }
+
+const struct gw_prior_entry gw_prior_gaussian = {
+    .name = "gaussian",
+    .summary = "fixed standard normal N(0, I), nothing trained",
+    .make = make_gaussian,
+};

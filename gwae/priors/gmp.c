@@ -7,7 +7,7 @@
  * component has the diagonal covariance diag(colsum(S_k)^2). Then BatchNorm1d(affine=False,
  * momentum 0.5).
  *
- * Paper variant (opts->paper_variant): z = m_k + S_k eps with the full square-root
+ * Paper variant (--gmp-paper): z = m_k + S_k eps with the full square-root
  * covariance, and the choice is a straight-through Gumbel-softmax: the forward value is the
  * same one-hot choice, but its gradient is that of softmax(log softmax(a) + gumbel), so the
  * mixture weights are trained (docs/gwae.md). Batch norm as in the official variant.
@@ -16,6 +16,12 @@
 #include <stdlib.h>
 
 #include "prior.h"
+
+/* the options of the GMP prior */
+struct gmp_options {
+    int components;     /* K, at least 2 */
+    bool paper_variant; /* trainable weights and full square-root covariances */
+};
 
 struct gmp_prior {
     struct gw_prior base;
@@ -72,15 +78,16 @@ static struct tn_tensor *sample_gmp(struct gw_prior *prior, int64_t n, struct tn
 
 static const struct gw_prior_ops gmp_ops = {sample_gmp};
 
-struct gw_prior *gw_prior_gmp_new(const struct gw_prior_options *opts, struct tn_rng *rng) {
+static struct gw_prior *make_gmp(int64_t latent, const void *options, struct tn_rng *rng) {
+    const struct gmp_options *opts = options;
     if (opts->components < 2) {
         tn_error(TN_ERR_INVALID, "the GMP prior needs at least 2 components, got %d",
                  opts->components);
         return NULL;
     }
     struct gmp_prior *gmp = calloc(1, sizeof *gmp);
-    TN_CHECK(gmp, "gw_prior_gmp_new", "out of host memory");
-    int64_t l = opts->latent, k = opts->components;
+    TN_CHECK(gmp, "gmp prior", "out of host memory");
+    int64_t l = latent, k = opts->components;
     gw_prior_init(&gmp->base, "gmp", &gmp_ops, l);
     gmp->components = opts->components;
     gmp->paper_variant = opts->paper_variant;
@@ -88,7 +95,7 @@ struct gw_prior *gw_prior_gmp_new(const struct gw_prior_options *opts, struct tn
     gmp->mean = nn_module_add_param(&gmp->base.base, "component_mean", tn_randn(TN_CPU, 2, m_shape, rng));
     struct tn_tensor *s = tn_randn(TN_CPU, 3, s_shape, rng);
     float *values = malloc((size_t)s->numel * sizeof(float));
-    TN_CHECK(values, "gw_prior_gmp_new", "out of host memory");
+    TN_CHECK(values, "gmp prior", "out of host memory");
     tn_to_host(s, values);
     for (int64_t c = 0; c < k; c++)
         for (int64_t i = 0; i < l; i++)
@@ -102,3 +109,28 @@ struct gw_prior *gw_prior_gmp_new(const struct gw_prior_options *opts, struct tn
     nn_module_add_child(&gmp->base.base, &gmp->bn->base);
     return &gmp->base;
 }
+
+static void gmp_defaults(void *options) {
+    struct gmp_options *o = options;
+    o->components = 10;
+    o->paper_variant = false;
+}
+
+#define G(field) GW_FIELD(struct gmp_options, field)
+
+static const struct gw_option gmp_option_rows[] = {
+    {"components", GW_OPT_INT, G(components), 2, 1024, NULL, GW_OPT_FIXED, "Prior gmp", "K",
+     "mixture components", "project choice: the official code requires num_components and no yaml sets it"},
+    {"gmp-paper", GW_OPT_BOOL, G(paper_variant), 0, 0, NULL, GW_OPT_FIXED, "Prior gmp", NULL,
+     "the paper's variant (trainable weights, full covariances)", "official code (off)"},
+};
+
+const struct gw_prior_entry gw_prior_gmp = {
+    .name = "gmp",
+    .summary = "Gaussian mixture prior with K components (--components), batch norm",
+    .options = gmp_option_rows,
+    .n_options = (int)(sizeof gmp_option_rows / sizeof gmp_option_rows[0]),
+    .options_size = sizeof(struct gmp_options),
+    .defaults = gmp_defaults,
+    .make = make_gmp,
+};

@@ -21,10 +21,11 @@ static struct tn_tensor *sample_np(struct gw_prior *prior, int64_t n, struct tn_
 
 static const struct gw_prior_ops np_ops = {sample_np};
 
-struct gw_prior *gw_prior_np_new(const struct gw_prior_options *opts, struct tn_rng *rng) {
+static struct gw_prior *make_np(int64_t latent, const void *options, struct tn_rng *rng) {
+    (void)options;
     struct np_prior *np = calloc(1, sizeof *np);
-    TN_CHECK(np, "gw_prior_np_new", "out of host memory");
-    int64_t l = opts->latent, h = 4 * opts->latent;
+    TN_CHECK(np, "np prior", "out of host memory");
+    int64_t l = latent, h = 4 * latent;
     gw_prior_init(&np->base, "np", &np_ops, l);
     np->net = nn_sequential_new("net");
     nn_sequential_add(np->net, &nn_linear_new("", l, h, true, rng)->base);
@@ -39,3 +40,9 @@ struct gw_prior *gw_prior_np_new(const struct gw_prior_options *opts, struct tn_
     nn_module_add_child(&np->base.base, &np->bn->base);
     return &np->base;
 }
+
+const struct gw_prior_entry gw_prior_np = {
+    .name = "np",
+    .summary = "neural prior: MLP L->4L->4L->4L->L, LeakySiLU(0.2), batch norm",
+    .make = make_np,
+};

@@ -1,30 +1,43 @@
 /* prior.c - the prior registry and the shared parts of every prior. */
 #include "prior.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-const struct gw_prior_entry gw_priors[] = {
-    {"gaussian", gw_prior_gaussian_new, "fixed standard normal N(0, I), nothing trained"},
-    {"np", gw_prior_np_new, "neural prior: MLP L->4L->4L->4L->L, LeakySiLU(0.2), batch norm"},
-    {"fnp", gw_prior_fnp_new, "factorized neural prior: one 1->4->4->4->1 MLP per latent dim"},
-    {"gmp", gw_prior_gmp_new, "Gaussian mixture prior with K components (--components)"},
-    {NULL, NULL, NULL},
+const struct gw_prior_entry *const gw_priors[] = {
+    &gw_prior_gaussian, &gw_prior_np, &gw_prior_fnp, &gw_prior_gmp, NULL,
 };
 
-enum tn_status gw_prior_new(const char *name, const struct gw_prior_options *opts,
+const struct gw_prior_entry *gw_prior_find(const char *name) {
+    for (const struct gw_prior_entry *const *e = gw_priors; *e; e++)
+        if (strcmp((*e)->name, name) == 0) return *e;
+    return NULL;
+}
+
+enum tn_status gw_prior_new(const char *name, int64_t latent, const void *options,
                             struct tn_rng *rng, struct gw_prior **out) {
-    char known[256] = "";
-    for (const struct gw_prior_entry *e = gw_priors; e->name; e++) {
-        if (strcmp(e->name, name) == 0) {
-            if (opts->latent < 1) return tn_error(TN_ERR_INVALID, "latent size must be at least 1");
-            *out = e->make(opts, rng);
-            return *out ? TN_OK : TN_ERR_INVALID; /* a constructor sets the message */
+    *out = NULL;
+    const struct gw_prior_entry *e = gw_prior_find(name);
+    if (!e) {
+        char known[256] = "";
+        for (const struct gw_prior_entry *const *p = gw_priors; *p; p++) {
+            size_t used = strlen(known);
+            snprintf(known + used, sizeof known - used, "%s%s", used ? ", " : "", (*p)->name);
         }
-        size_t used = strlen(known);
-        snprintf(known + used, sizeof known - used, "%s%s", used ? ", " : "", e->name);
+        return tn_error(TN_ERR_INVALID, "unknown prior '%s' (known: %s)", name, known);
     }
-    return tn_error(TN_ERR_INVALID, "unknown prior '%s' (known: %s)", name, known);
+    if (latent < 1) return tn_error(TN_ERR_INVALID, "latent size must be at least 1");
+    _Alignas(max_align_t) unsigned char defaults[256];
+    TN_CHECK(e->options_size <= sizeof defaults, "gw_prior_new", "%s: options of %zu bytes",
+             e->name, e->options_size);
+    if (!options) {
+        memset(defaults, 0, sizeof defaults);
+        if (e->defaults) e->defaults(defaults);
+        options = defaults;
+    }
+    *out = e->make(latent, options, rng);
+    return *out ? TN_OK : TN_ERR_INVALID; /* a constructor sets the message */
 }
 
 struct tn_tensor *gw_prior_sample(struct gw_prior *prior, int64_t n, struct tn_rng *rng) {

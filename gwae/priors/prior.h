@@ -6,12 +6,14 @@
  * the non-affine batch norm of the official code (momentum 0.5), so its output is batch-
  * standardised per dimension. Noise is drawn on the prior's device (the CPU until
  * gw_prior_to_device), from the same host stream of numbers on every device. To add a
- * prior: write one file with a constructor that fills a struct gw_prior, and add one line to
- * the table in priors/prior.c (docs/priors.md walks through it).
+ * prior: write one file with a constructor that fills a struct gw_prior and an entry (with its
+ * options, if any), and add one line to the table in priors/prior.c (docs/priors.md walks
+ * through it).
  */
 #ifndef GW_PRIOR_H
 #define GW_PRIOR_H
 
+#include "gwae/option.h"
 #include "nn/nn_layers.h"
 
 struct gw_prior;
@@ -29,27 +31,28 @@ struct gw_prior {
     struct tn_device device; /* where sample() draws its noise: set by gw_prior_to_device */
 };
 
-/* What a prior constructor may read. */
-struct gw_prior_options {
-    int64_t latent;      /* L */
-    int components;      /* GMP: K, at least 2 */
-    bool paper_variant;  /* GMP: trainable weights and full square-root covariances */
-};
-
-typedef struct gw_prior *(*gw_prior_ctor)(const struct gw_prior_options *opts,
-                                          struct tn_rng *rng);
-
+/* One line of the prior registry. */
 struct gw_prior_entry {
-    const char *name;
-    gw_prior_ctor make;
-    const char *help;
+    const char *name;                 /* --prior NAME */
+    const char *summary;              /* one line for `gwae models` */
+    const struct gw_option *options;  /* its own options, offsets into its options struct */
+    int n_options;
+    size_t options_size;              /* bytes of its options struct */
+    void (*defaults)(void *options);  /* the official values of its options (NULL: none) */
+    /* builds the prior of latent size L (on the CPU, initial values drawn from rng), or NULL
+     * with the reason set by tn_error */
+    struct gw_prior *(*make)(int64_t latent, const void *options, struct tn_rng *rng);
 };
 
-/* The registry: every prior the tool knows, ending with a NULL name. */
-extern const struct gw_prior_entry gw_priors[];
+/* The registry: every prior, NULL-terminated. */
+extern const struct gw_prior_entry *const gw_priors[];
 
-/* Builds the prior called name, or returns TN_ERR_INVALID naming the known ones. */
-enum tn_status gw_prior_new(const char *name, const struct gw_prior_options *opts,
+/* The entry called name, or NULL. */
+const struct gw_prior_entry *gw_prior_find(const char *name);
+
+/* Builds the prior called name with options (NULL: its defaults), or returns TN_ERR_INVALID
+ * naming the known ones. */
+enum tn_status gw_prior_new(const char *name, int64_t latent, const void *options,
                             struct tn_rng *rng, struct gw_prior **out);
 
 /* n samples from prior (see struct gw_prior_ops). */
@@ -62,10 +65,7 @@ enum tn_status gw_prior_to_device(struct gw_prior *prior, struct tn_device devic
 void gw_prior_init(struct gw_prior *prior, const char *kind, const struct gw_prior_ops *ops,
                    int64_t latent);
 
-/* The constructors of the built-in priors. */
-struct gw_prior *gw_prior_gaussian_new(const struct gw_prior_options *opts, struct tn_rng *rng);
-struct gw_prior *gw_prior_np_new(const struct gw_prior_options *opts, struct tn_rng *rng);
-struct gw_prior *gw_prior_fnp_new(const struct gw_prior_options *opts, struct tn_rng *rng);
-struct gw_prior *gw_prior_gmp_new(const struct gw_prior_options *opts, struct tn_rng *rng);
+/* The built-in priors, one file each. */
+extern const struct gw_prior_entry gw_prior_gaussian, gw_prior_np, gw_prior_fnp, gw_prior_gmp;
 
 #endif

@@ -1,0 +1,20 @@
+/* registry.c - the model registry: every model the tool knows, in the order `gwae models`
+ * lists them. Adding a model is its file in this folder and one line of MODELS below.
+ */
+#include "gwae/model.h"
+
+#define MODELS(X)        \
+    X(gw_model_gwae)     \
+    X(gw_model_ae)       \
+    X(gw_model_vae)      \
+    X(gw_model_beta_vae) \
+    X(gw_model_beta_tcvae) \
+    X(gw_model_factorvae) \
+    X(gw_model_wae_mmd)
+
+#define DECLARE(entry) extern const struct gw_model_entry entry;
+#define ADDRESS(entry) &entry,
+
+MODELS(DECLARE)
+
+const struct gw_model_entry *const gw_models[] = {MODELS(ADDRESS) NULL};
