@@ -10,6 +10,9 @@
 # and GWAE_HAVE_CUDA defined for `tensor` and everything that links it (tensor/tn_cuda.h
 # then declares the real functions instead of its no-device stubs).
 # GWAE_CUDA_ARCH (cache STRING, default 90: H100/H200) sets the CUDA architectures.
+# cuDNN elsewhere (PyTorch's nvidia-cudnn Python package, say): -DGWAE_CUDNN_INCLUDE_DIR=<the
+# folder of cudnn.h> -DGWAE_CUDNN_LIBRARY=<libcudnn.so or libcudnn.so.9>; set on the command
+# line, find_path/find_library keep them and search nothing (scripts/gpu_check.sh does so).
 
 set(GWAE_CUDA "AUTO" CACHE STRING "CUDA backend: AUTO (if CUDA and cuDNN are found), ON or OFF")
 set_property(CACHE GWAE_CUDA PROPERTY STRINGS AUTO ON OFF)
