@@ -184,7 +184,7 @@ summarize() {
     o_p=$(fmt "$(json_num "$dir/bench_paper.log" ms_per_iter_median)")
     o_s=$(fmt "$(json_num "$dir/bench_small.log" ms_per_iter_median)")
     om_p=$(fmt "$(json_num "$dir/bench_paper.log" ms_main_step)")
-    oc_p=$(fmt "$(json_num "$dir/bench_paper.log" ms_critic_steps)")
+    oc_p=$(fmt "$(json_num "$dir/bench_paper.log" ms_adversary_steps)")
     t_p=$(fmt "$(json_num "$dir/torch_paper.log" ms_per_iter_median)")
     t_s=$(fmt "$(json_num "$dir/torch_small.log" ms_per_iter_median)")
     tm_p=$(fmt "$(json_num "$dir/torch_paper.log" ms_main_step)")
