@@ -41,19 +41,20 @@ enum tn_status gw_common_check(const struct gw_common *c) {
 
 static const struct gw_option common_options[] = {
     {"latent", GW_OPT_I64, C(latent), 1, 4096, NULL, GW_OPT_FIXED, "Model", "L", "latent size",
-     "official settings (z_dim 16 in the paper's Table 1 runs)"},
+     "paper 16: Table 1 runs (the yaml files use 64)"},
     {"width", GW_OPT_FLOAT, C(width), 0.001, 4, NULL, GW_OPT_FIXED, "Model", "W",
-     "multiplies every hidden width (1: the paper's networks)", "official networks"},
+     "multiplies every hidden width (1: the paper's networks)", "official 1: vaetc network/cnn.py"},
     {"zero-padding", GW_OPT_BOOL, C(zero_padding), 0, 0, NULL, GW_OPT_FIXED, "Model", NULL,
-     "encoder convs pad with zeros instead of replicating borders", "official networks"},
+     "encoder convs pad with zeros instead of replicating borders",
+     "official off: vaetc network/cnn.py pads by replication"},
     {"batch", GW_OPT_INT, C(batch), 2, 65536, NULL, GW_OPT_FIXED, "Optimisation", "B",
-     "batch size", "official settings (batch_size 64)"},
+     "batch size", "official 64: settings/*.yaml batch_size"},
     {"lr", GW_OPT_DOUBLE, C(lr), 1e-12, 10, NULL, GW_OPT_FIXED, "Optimisation", "X",
      "learning rate of the main group (the model's encoder, decoder and prior)",
-     "official settings (lr 1e-4)"},
+     "official 1e-4: settings/*.yaml lr"},
     {"warmup-steps", GW_OPT_INT, C(warmup_steps), 0, 1e9, NULL, GW_OPT_FIXED, "Optimisation", "N",
      "learning rates rise linearly over the first N iterations (0: none, as the official code)",
-     "official code (none)"},
+     "official 0: train.py has no warm-up"},
 };
 
 const struct gw_option *gw_common_options(int *n) {
@@ -85,6 +86,13 @@ enum tn_status gw_model_new(const struct gw_common *common, const void *options,
         known_models(known, sizeof known);
         return tn_error(TN_ERR_INVALID, "unknown model '%s' (known: %s)", common->model, known);
     }
+    return gw_model_new_entry(e, common, options, prior_options, rng, out);
+}
+
+enum tn_status gw_model_new_entry(const struct gw_model_entry *e, const struct gw_common *common,
+                                  const void *options, const void *prior_options,
+                                  struct tn_rng *rng, struct gw_model **out) {
+    *out = NULL;
     enum tn_status st = gw_common_check(common);
     if (st != TN_OK) return st;
     bool takes = false;
@@ -97,8 +105,10 @@ enum tn_status gw_model_new(const struct gw_common *common, const void *options,
         if (e->defaults) e->defaults(defaults);
         options = defaults;
     }
+    struct gw_common named = *common;
+    snprintf(named.model, sizeof named.model, "%s", e->name);
     tn_scope_begin();
-    st = e->make(common, options, prior_options, rng, out);
+    st = e->make(&named, options, prior_options, rng, out);
     tn_scope_end();
     return st;
 }

@@ -132,6 +132,11 @@ struct gw_model {
 enum tn_status gw_model_new(const struct gw_common *common, const void *options,
                             const void *prior_options, struct tn_rng *rng, struct gw_model **out);
 
+/* gw_model_new for an entry that need not be in the registry (common->model is ignored). */
+enum tn_status gw_model_new_entry(const struct gw_model_entry *entry, const struct gw_common *common,
+                                  const void *options, const void *prior_options,
+                                  struct tn_rng *rng, struct gw_model **out);
+
 /* Builds the prior common.prior names with prior_options, as the child "prior" and m->prior
  * (a model's make calls it where the prior's draws belong in its order of construction). */
 enum tn_status gw_model_add_prior(struct gw_model *m, const void *prior_options,

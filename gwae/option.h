@@ -42,7 +42,7 @@ struct gw_option {
     const char *group;           /* heading in --help ("Data", "Model gwae", ...) */
     const char *metavar;         /* "N", "PATH"; NULL for flags */
     const char *help;
-    const char *source;          /* where the default comes from ("official settings/bvae.yaml"),
+    const char *source;          /* the default's source ("official 0.1: settings/bvae.yaml beta"),
                                     or NULL for a tool setting */
 };
 

@@ -98,11 +98,11 @@ static const struct gw_option option_rows[] = {
     GW_RECONSTRUCTION_OPTION(struct btc_options, reconstruction, "Model beta-tcvae"),
     {"beta", GW_OPT_FLOAT, O(beta), 0, 1e6, NULL, GW_OPT_FIXED, "Model beta-tcvae", "X",
      "weight of the total correlation (the loss has (beta - 1) TC)",
-     "official settings/btcvae.yaml (beta 2)"},
+     "official 2: settings/btcvae.yaml beta"},
     {"tc-estimator", GW_OPT_STRING, O(estimator), 1, 0, estimators, GW_OPT_FIXED,
      "Model beta-tcvae", "NAME",
      "mws: minibatch-weighted sampling (Chen et al.); full-batch: the official framework's",
-     "Chen et al. 2018 (mws)"},
+     "mws: Chen et al. 2018 (vaetc: full-batch)"},
 };
 
 const struct gw_model_entry gw_model_beta_tcvae = {

@@ -134,10 +134,10 @@ static const struct gw_option option_rows[] = {
     GW_RECONSTRUCTION_OPTION(struct factorvae_options, reconstruction, "Model factorvae"),
     {"gamma", GW_OPT_FLOAT, O(gamma), 0, 1e6, NULL, GW_OPT_FIXED, "Model factorvae", "X",
      "weight of the discriminator's total-correlation term",
-     "official settings/factorvae.yaml (gamma 0.1)"},
+     "official 0.1: settings/factorvae.yaml gamma"},
     {"lr-disc", GW_OPT_DOUBLE, O(lr_disc), 1e-12, 10, NULL, GW_OPT_FIXED, "Model factorvae", "X",
      "Adam learning rate of the discriminator (betas 0.5, 0.9)",
-     "official settings/factorvae.yaml (lr_disc 1e-3)"},
+     "official 1e-3: settings/factorvae.yaml lr_disc"},
 };
 
 const struct gw_model_entry gw_model_factorvae = {

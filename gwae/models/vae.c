@@ -83,7 +83,7 @@ static const struct gw_option vae_rows[] = {
 static const struct gw_option beta_vae_rows[] = {
     GW_RECONSTRUCTION_OPTION(struct vae_options, reconstruction, "Model beta-vae"),
     {"beta", GW_OPT_FLOAT, GW_FIELD(struct vae_options, beta), 0, 1e6, NULL, GW_OPT_FIXED,
-     "Model beta-vae", "X", "weight of the KL term", "official settings/bvae.yaml (beta 0.1)"},
+     "Model beta-vae", "X", "weight of the KL term", "official 0.1: settings/bvae.yaml beta"},
 };
 
 const struct gw_model_entry gw_model_vae = {

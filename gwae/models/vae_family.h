@@ -25,7 +25,7 @@ extern const char *const gw_reconstructions[];
     {"reconstruction", GW_OPT_STRING, GW_FIELD(type, field), 1, 0, gw_reconstructions,        \
      GW_OPT_FIXED, group, "NAME",                                                             \
      "gaussian: 0.5 sum (x - x')^2; bernoulli: cross-entropy of the decoder's logits",        \
-     "official vaetc (neglogpxz_gaussian)"}
+     "official gaussian: vaetc neglogpxz_gaussian"}
 
 /* A baseline: the shared networks and the fixed prior. Models embed it first. */
 struct gw_vae_base {

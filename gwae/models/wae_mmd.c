@@ -95,11 +95,11 @@ static enum tn_status make(const struct gw_common *common, const void *options,
 static const struct gw_option option_rows[] = {
     GW_RECONSTRUCTION_OPTION(struct wae_options, reconstruction, "Model wae-mmd"),
     {"alpha", GW_OPT_FLOAT, O(alpha), 0, 1, NULL, GW_OPT_FIXED, "Model wae-mmd", "X",
-     "InfoVAE alpha: the KL weighs 1 - alpha", "official settings/wae.yaml (alpha 0.9)"},
+     "InfoVAE alpha: the KL weighs 1 - alpha", "official 0.9: settings/wae.yaml alpha"},
     {"lambda", GW_OPT_FLOAT, O(lambda), 0, 1e6, NULL, GW_OPT_FIXED, "Model wae-mmd", "X",
-     "InfoVAE lambda: the MMD weighs alpha + lambda - 1", "official settings/wae.yaml (lambda 100)"},
+     "InfoVAE lambda: the MMD weighs alpha + lambda - 1", "official 100: settings/wae.yaml lambda"},
     {"kernel", GW_OPT_STRING, O(kernel), 1, 0, kernels, GW_OPT_FIXED, "Model wae-mmd", "NAME",
-     "rbf: exp(-|a-b|^2 / L^2) as vaetc; imq: 2L / (2L + |a-b|^2)", "official vaetc (rbf)"},
+     "rbf: exp(-|a-b|^2 / L^2) as vaetc; imq: 2L / (2L + |a-b|^2)", "official rbf: vaetc models/infovae.py"},
 };
 
 const struct gw_model_entry gw_model_wae_mmd = {

@@ -120,9 +120,9 @@ static void gmp_defaults(void *options) {
 
 static const struct gw_option gmp_option_rows[] = {
     {"components", GW_OPT_INT, G(components), 2, 1024, NULL, GW_OPT_FIXED, "Prior gmp", "K",
-     "mixture components", "project choice: the official code requires num_components and no yaml sets it"},
+     "mixture components", "project 10: the official code requires num_components, no yaml sets it"},
     {"gmp-paper", GW_OPT_BOOL, G(paper_variant), 0, 0, NULL, GW_OPT_FIXED, "Prior gmp", NULL,
-     "the paper's variant (trainable weights, full covariances)", "official code (off)"},
+     "the paper's variant (trainable weights, full covariances)", "official off: models/gwae.py"},
 };
 
 const struct gw_prior_entry gw_prior_gmp = {
