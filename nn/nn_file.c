@@ -38,6 +38,10 @@ static void sync_dir(const char *path) {
     free(dir);
 }
 
+static void (*write_hook)(const char *tmp_path);
+
+void nn_set_write_hook(void (*hook)(const char *tmp_path)) { write_hook = hook; }
+
 enum tn_status nn_write_atomic(const char *path, const char *label,
                                bool (*fill)(int fd, void *ctx), void *ctx) {
     size_t tmp_len = strlen(path) + 32;
@@ -63,6 +67,7 @@ enum tn_status nn_write_atomic(const char *path, const char *label,
         ok = false;
         err = errno;
     }
+    if (ok && write_hook) write_hook(tmp);
     if (ok) {
         step = "renaming";
         ok = rename(tmp, path) == 0;

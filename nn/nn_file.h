@@ -19,6 +19,10 @@ bool nn_write_all(int fd, const void *data, size_t n);
 enum tn_status nn_write_atomic(const char *path, const char *label,
                                bool (*fill)(int fd, void *ctx), void *ctx);
 
+/* Sets a function that nn_write_atomic calls with the temporary file's path once it is
+ * written and synced, just before the rename (NULL: none). For crash tests only. */
+void nn_set_write_hook(void (*hook)(const char *tmp_path));
+
 /* Writes len bytes of data to path atomically (nn_write_atomic with label "file"). */
 enum tn_status nn_write_file_atomic(const char *path, const void *data, size_t len);
 

@@ -347,6 +347,17 @@ int cmd_eval(int argc, char **argv) {
         tn_scope_end();
         return rc;
     }
+    /* every file eval may write, checked before hours of work rather than after */
+    static const char *const outputs[] = {"metrics.json", EVAL_CLASSIFIER_FILE, "traversals.png",
+                                          "samples.png", "reconstructions.png", "loss_curves.png",
+                                          "gw_curve.png", "isometry.png", "dci_scatter.png",
+                                          "roc.png", NULL};
+    char why[TOOL_PATH_MAX + 512];
+    if (!run_dir_check_outputs(ses.dir, outputs, why, sizeof why)) {
+        session_close(&ses);
+        tn_scope_end();
+        return tool_fail("eval", TOOL_EXIT_FAIL, "%s", why);
+    }
     struct results res = {0};
     res.ood_kind = ood_kind(ses.model, o.ood_score);
     if (res.ood_kind == -2) {

@@ -16,14 +16,24 @@
  * the model's device and are read only for a log line, a progress redraw, a checkpoint or the
  * end; a non-finite term found there stops the run before anything is saved, so
  * checkpoint_last stays the last good state.
+ *
+ * A crash never costs the run: every save is atomic, and a checkpoint's counters are
+ * resumable whatever the moment (a save at an epoch's last batch records batch == batches per
+ * epoch, and a resume from it runs that epoch's end first). SIGINT and SIGTERM let the
+ * current step (or epoch end) finish, save checkpoint_last and exit with 128 + the signal and
+ * one line saying how to resume; a second signal kills at once (the saves stay atomic).
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <signal.h>
 
 #include "eval_gw.h"
 #include "evaluate.h"
+#include "fault.h"
 #include "json.h"
 #include "progress.h"
 #include "run_dir.h"
@@ -39,6 +49,14 @@
 #define SAMPLES_N 64
 #define SAMPLES_COLS 8
 #define RECON_N 10
+
+/* the signal that asked the run to stop (0: none) */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig) {
+    stop_signal = sig;
+    signal(sig, SIG_DFL); /* a second one stops at once */
+}
 
 struct trainer {
     const char *dir;
@@ -162,6 +180,7 @@ fail:
 
 /* the validation terms into vl (made with gw_model_terms); false when the loss is not finite */
 static bool validation_loss(struct trainer *tr, struct gw_terms *vl) {
+    fault_point("validate");
     struct tn_rng rng = tn_rng_new(tr->s.seed ^ VALID_SALT);
     eval_losses(tr->model, &tr->data.valid, 0, &rng, vl);
     double loss = gw_terms_get(vl, "loss");
@@ -228,7 +247,9 @@ static bool end_epoch_with(struct trainer *tr, double epoch_start, struct gw_ter
     tr->st.since_best = improved ? 0 : tr->st.since_best + 1;
     double loss = gw_terms_get(vl, "loss");
     tr->last_val = loss;
-    if (!save(tr, "checkpoint_last.safetensors") || !figures(tr)) return false;
+    if (!save(tr, "checkpoint_last.safetensors")) return false;
+    fault_point("epoch-saved");
+    if (!figures(tr)) return false;
     struct json_writer w;
     json_begin(&w, false);
     json_string(&w, "event", "epoch");
@@ -271,6 +292,7 @@ static bool train_batch(struct trainer *tr, int64_t b) {
     tr->st.step++;
     tr->st.epoch_batch = b + 1;
     tr->have_last = true;
+    fault_point("step");
     bool logged = tr->st.step % tr->s.log_every == 0;
     bool shown = progress_due(&tr->prog, tr->st.step, logged);
     if ((logged || shown) && !read_terms(tr)) return false;
@@ -290,6 +312,23 @@ static bool train_batch(struct trainer *tr, int64_t b) {
     if (tr->s.checkpoint_every > 0 && tr->st.step % tr->s.checkpoint_every == 0)
         return save(tr, "checkpoint_last.safetensors");
     return true;
+}
+
+/* after SIGINT or SIGTERM: checkpoint_last holds the run as it stands; always false, with the
+ * line that says how to go on in tr->err */
+static bool interrupted(struct trainer *tr) {
+    progress_done(&tr->prog);
+    if (tr->saved_step != tr->st.step && !save(tr, "checkpoint_last.safetensors")) return false;
+    struct json_writer w;
+    json_begin(&w, false);
+    json_string(&w, "event", "interrupted");
+    json_int(&w, "step", tr->st.step);
+    json_string(&w, "signal", stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    if (!log_line(tr, &w)) return false;
+    snprintf(tr->err, sizeof tr->err, "stopped by %s at step %lld: checkpoint_last holds it; go on "
+             "with gwae train --resume %s", stop_signal == SIGTERM ? "SIGTERM" : "SIGINT",
+             (long long)tr->st.step, tr->dir);
+    return false;
 }
 
 /* the epochs; *reason says what ended them. false on an error */
@@ -314,10 +353,11 @@ static bool train_loop(struct trainer *tr, const char **reason) {
         struct tn_rng order = tn_rng_new(tr->s.seed + EPOCH_SALT * (uint64_t)(tr->st.epoch + 1));
         gw_permutation(&order, n_train, tr->perm);
         for (int64_t b = tr->st.epoch_batch; b < tr->steps_per_epoch; b++) {
-            if (tr->st.step >= tr->cap) break;
+            if (tr->st.step >= tr->cap || stop_signal) break;
             if (!train_batch(tr, b)) return false;
         }
         if (tr->st.epoch_batch == tr->steps_per_epoch && !end_epoch(tr, epoch_start)) return false;
+        if (stop_signal) return interrupted(tr);
     }
 }
 
@@ -439,7 +479,11 @@ static int setup(struct trainer *tr, int argc, char **argv, bool *created, bool 
         return tool_fail("train", TOOL_EXIT_USAGE, "%s", tr->err);
     tr->dir = cli.resume[0] ? tr->s.resume : tr->s.out;
     if (cli.resume[0]) {
-        if (!run_dir_writable(tr->dir, tr->err, sizeof tr->err))
+        static const char *const outputs[] = {"config.json", "log.jsonl", "metrics.json",
+                                              "checkpoint_last.safetensors",
+                                              "checkpoint_best.safetensors", "samples.png",
+                                              "reconstructions.png", NULL};
+        if (!run_dir_check_outputs(tr->dir, outputs, tr->err, sizeof tr->err))
             return tool_fail("train", TOOL_EXIT_FAIL, "%s", tr->err);
         if (!run_dir_has(tr->dir, "checkpoint_last.safetensors"))
             return tool_fail("train", TOOL_EXIT_FAIL, "%s has no checkpoint_last.safetensors to resume from",
@@ -467,8 +511,9 @@ static int load(struct trainer *tr, bool resume) {
     settings_join(path, sizeof path, tr->dir, "checkpoint_last.safetensors");
     if (run_ckpt_load(tr->ckpt, &tr->s, &tr->st, path) != TN_OK)
         return tool_fail("train", TOOL_EXIT_FAIL, "%s", tn_last_error());
+    /* batch == batches per epoch: a save at an epoch's last batch, its end still to run */
     if (tr->st.step < 0 || tr->st.epoch < 0 || tr->st.epoch_batch < 0 ||
-        tr->st.epoch_batch >= tr->steps_per_epoch)
+        tr->st.epoch_batch > tr->steps_per_epoch)
         return tool_fail("train", TOOL_EXIT_FAIL, "%s: its counters (step %lld, epoch %lld, batch "
                          "%lld) do not fit the dataset's %lld batches per epoch", path,
                          (long long)tr->st.step, (long long)tr->st.epoch,
@@ -477,16 +522,17 @@ static int load(struct trainer *tr, bool resume) {
     return 0;
 }
 
-/* the first writes of the session: config.json and the step-0 checkpoint, or a resume line */
+/* the first writes of the session: the step-0 checkpoint, then config.json (so that a run
+ * directory with a config.json always has a checkpoint to resume from), or a resume line */
 static bool start(struct trainer *tr, bool resume, bool run_changed) {
+    if (!resume && !save(tr, "checkpoint_last.safetensors")) return false;
     char *config = settings_to_json(&tr->s);
     bool write = !resume || run_changed;
     bool ok = config && (!write || run_dir_write_text(tr->dir, "config.json", config, tr->err,
                                                       sizeof tr->err));
     if (!config) snprintf(tr->err, sizeof tr->err, "out of memory for config.json");
     free(config);
-    if (!ok) return false;
-    if (!resume) return save(tr, "checkpoint_last.safetensors");
+    if (!ok || !resume) return ok;
     struct json_writer w;
     json_begin(&w, false);
     json_string(&w, "event", "resume");
@@ -499,11 +545,19 @@ int cmd_train(int argc, char **argv) {
     struct trainer *tr = calloc(1, sizeof *tr);
     TN_CHECK(tr, "train", "out of host memory");
     tr->part_val = tr->last_val = NAN;
+    fault_init();
+    stop_signal = 0;
+    signal(SIGINT, on_stop_signal);
+    signal(SIGTERM, on_stop_signal);
     bool created = false, run_changed = false;
     tn_scope_begin();
     int rc = setup(tr, argc, argv, &created, &run_changed);
     bool resume = tr->s.resume[0] != '\0';
     if (rc == 0) {
+        int removed = run_dir_remove_stale(tr->dir);
+        if (removed > 0)
+            fprintf(stderr, "gwae train: removed %d temporary file%s left by an interrupted save "
+                    "in %s\n", removed, removed == 1 ? "" : "s", tr->dir);
         int threads = settings_apply_threads(&tr->s);
         rc = load(tr, resume);
         if (rc == 0) {
@@ -521,13 +575,20 @@ int cmd_train(int argc, char **argv) {
                     (long long)nn_module_param_count(&tr->model->base),
                     (long long)tr->steps_per_epoch, threads);
             const char *reason = "epochs";
-            if (!start(tr, resume, run_changed) || !train_loop(tr, &reason) || !finish(tr, reason)) {
+            bool started = start(tr, resume, run_changed);
+            if (!started || !train_loop(tr, &reason) || !finish(tr, reason)) {
                 progress_done(&tr->prog);
-                rc = tool_fail("train", TOOL_EXIT_FAIL, "%s", tr->err);
+                rc = tool_fail("train", stop_signal ? 128 + stop_signal : TOOL_EXIT_FAIL, "%s",
+                               tr->err);
             }
+            /* a new run that could not write its first files leaves nothing behind, so that
+             * --out can try again (a full disk, say) */
+            if (!started && !resume) run_dir_remove_new(tr->dir, created);
         }
-        if (rc && created && !run_dir_has(tr->dir, "config.json")) remove(tr->dir);
+        if (rc && created) rmdir(tr->dir); /* only if empty: a started run keeps its files */
     }
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
     nn_ckpt_free(tr->ckpt);
     if (tr->model) gw_terms_free(&tr->terms);
     gw_model_free(tr->model);

@@ -17,6 +17,8 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -55,6 +57,24 @@ bool run_dir_writable(const char *dir, char *err, size_t size) {
     return true;
 }
 
+/* the files of a run that a new run would overwrite */
+static const char *const run_files[] = {"log.jsonl", "checkpoint_last.safetensors",
+                                        "checkpoint_best.safetensors", "metrics.json"};
+
+bool run_dir_check_outputs(const char *dir, const char *const *names, char *err, size_t size) {
+    if (!run_dir_writable(dir, err, size)) return false;
+    char path[TOOL_PATH_MAX + 64];
+    struct stat sb;
+    for (const char *const *n = names; *n; n++)
+        if (settings_join(path, sizeof path, dir, *n) && lstat(path, &sb) == 0 &&
+            !S_ISREG(sb.st_mode)) {
+            snprintf(err, size, "%s is %s: nothing is written through or over it", path,
+                     S_ISLNK(sb.st_mode) ? "a symbolic link" : "not a regular file");
+            return false;
+        }
+    return true;
+}
+
 bool run_dir_prepare_new(const char *dir, bool *created, char *err, size_t size) {
     struct stat sb;
     *created = false;
@@ -68,6 +88,12 @@ bool run_dir_prepare_new(const char *dir, bool *created, char *err, size_t size)
                      "or choose another --out", dir, dir);
             return false;
         }
+        for (size_t i = 0; i < sizeof run_files / sizeof run_files[0]; i++)
+            if (run_dir_has(dir, run_files[i])) {
+                snprintf(err, size, "%s holds %s of another run (but no config.json); choose "
+                         "another --out, or move the files away", dir, run_files[i]);
+                return false;
+            }
     } else {
         if (!make_dirs(dir)) {
             snprintf(err, size, "cannot create %s: %s", dir, strerror(errno));
@@ -81,6 +107,40 @@ bool run_dir_prepare_new(const char *dir, bool *created, char *err, size_t size)
         return false;
     }
     return true;
+}
+
+void run_dir_remove_new(const char *dir, bool created) {
+    char path[TOOL_PATH_MAX + 64];
+    const char *names[] = {"config.json", "checkpoint_last.safetensors"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (settings_join(path, sizeof path, dir, names[i])) unlink(path);
+    if (created) rmdir(dir);
+}
+
+/* the pid of "<name>.tmp.<pid>", or 0 when name is not such a file */
+static long tmp_pid(const char *name) {
+    const char *p = strstr(name, ".tmp.");
+    if (!p || p == name) return 0;
+    p += 5;
+    char *end;
+    long pid = strtol(p, &end, 10);
+    return *p && *end == '\0' && pid > 0 ? pid : 0;
+}
+
+int run_dir_remove_stale(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int removed = 0;
+    struct dirent *e;
+    char path[TOOL_PATH_MAX + 300];
+    while ((e = readdir(d))) {
+        long pid = tmp_pid(e->d_name);
+        if (pid == 0 || pid == (long)getpid()) continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue; /* its writer may be alive */
+        if (settings_join(path, sizeof path, dir, e->d_name) && unlink(path) == 0) removed++;
+    }
+    closedir(d);
+    return removed;
 }
 
 bool run_dir_has(const char *dir, const char *name) {
@@ -108,9 +168,15 @@ bool run_dir_append(const char *dir, const char *name, const char *line, char *e
         snprintf(err, size, "%s: path too long", dir);
         return false;
     }
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
-    if (fd < 0) {
-        snprintf(err, size, "cannot open %s: %s", path, strerror(errno));
+    /* no symbolic link (O_NOFOLLOW), and nothing that could block (O_NONBLOCK: a FIFO) */
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 0644);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        int saved = errno;
+        if (fd >= 0) close(fd);
+        snprintf(err, size, "cannot append to %s: %s", path,
+                 fd >= 0 ? "not a regular file" : saved == ELOOP ? "it is a symbolic link"
+                                                                 : strerror(saved));
         return false;
     }
     size_t len = strlen(line);

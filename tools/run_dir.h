@@ -33,10 +33,23 @@ struct run_state {
     double best_val;          /* lowest validation loss so far (inf before the first) */
 };
 
-/* Makes dir ready for a new run: refuses one that already holds config.json or is not a
- * directory, creates it (and its parents) if missing, and checks a file can be written in
- * it. *created says whether dir was made here. false with the reason in err. */
+/* Makes dir ready for a new run: refuses one that is not a directory or already holds any
+ * file of a run (config.json, log.jsonl, a checkpoint, metrics.json), creates it (and its
+ * parents) if missing, and checks a file can be written in it. *created says whether dir was
+ * made here. false with the reason in err. */
 bool run_dir_prepare_new(const char *dir, bool *created, char *err, size_t size);
+
+/* Removes what a new run wrote in dir before it could start (config.json, checkpoint_last),
+ * and dir itself when it was created for the run and is left empty. */
+void run_dir_remove_new(const char *dir, bool created);
+
+/* Removes the temporary files ("<name>.tmp.<pid>") that saves of processes no longer running
+ * left in dir when they were killed; returns how many. */
+int run_dir_remove_stale(const char *dir);
+
+/* Checks before any work that a command can write its outputs names[] (NULL-terminated) in
+ * dir: dir takes a new file, and each name is absent or a regular file. false with err. */
+bool run_dir_check_outputs(const char *dir, const char *const *names, char *err, size_t size);
 
 /* Checks that a file can be created in dir (and removes it again). */
 bool run_dir_writable(const char *dir, char *err, size_t size);
@@ -44,7 +57,8 @@ bool run_dir_writable(const char *dir, char *err, size_t size);
 /* Writes text to dir/name atomically; false with the reason in err. */
 bool run_dir_write_text(const char *dir, const char *name, const char *text, char *err, size_t size);
 
-/* Appends one line of text (ending in a newline) to dir/name with a single write. */
+/* Appends one line of text (ending in a newline) to dir/name with a single write; a symbolic
+ * link or anything but a regular file there is refused. */
 bool run_dir_append(const char *dir, const char *name, const char *line, char *err, size_t size);
 
 /* Merges the flat JSON object `update` into dir/name (keys of update replace the file's,

@@ -3,7 +3,8 @@
  *
  * Exit codes: 0 success; 1 the work failed (a missing or corrupt file, a checkpoint of another
  * configuration, an unwritable run directory, a non-finite loss); 2 the command line is wrong
- * (unknown command or option, a value that is not a number or is out of range).
+ * (unknown command or option, a value that is not a number or is out of range); 128 + the
+ * signal when `train` stopped for SIGINT (130) or SIGTERM (143) after saving its checkpoint.
  */
 #ifndef TOOL_H
 #define TOOL_H
