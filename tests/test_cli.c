@@ -458,17 +458,36 @@ Test(cli, device_cuda_without_a_gpu_is_refused_in_one_line) {
                    "--device cuda: no CUDA device", "train on cuda");
     struct stat st;
     cr_assert_neq(stat(at("gpu-run"), &st), 0, "a refused run left a directory behind");
+    train_tiny("run", 2, "");
+    struct snapshot before;
+    snap(at("run"), &before);
+    const char *uses[] = {"eval %s --device cuda", "sample %s --device cuda",
+                          "reconstruct %s --device cuda", "encode %s --device cuda --out z.npy",
+                          "classifier %s --device cuda"};
+    for (size_t i = 0; i < sizeof uses / sizeof uses[0]; i++) {
+        char args[PATH_MAX + 128];
+        snprintf(args, sizeof args, uses[i], at("run"));
+        assert_refused(run("%s", args), 2, "--device cuda: no CUDA device", uses[i]);
+    }
+    assert_unchanged(at("run"), &before, "commands refused on cuda");
+    snap_free(&before);
 }
 
-/* With a GPU: a short training run and the benchmark run on it. */
-Test(cli, train_and_bench_run_on_cuda) {
+/* With a GPU: a short training run on it, then every command that uses a model, on it too. */
+Test(cli, train_bench_and_every_command_run_on_cuda) {
     if (!tn_cuda_available()) cr_skip_test("no CUDA device: %s", tn_cuda_unavailable_reason());
-    cr_assert_eq(run("train " TINY " --steps 2 --device cuda --out %s", at("gpu-run")), 0, "%s",
+    cr_assert_eq(run("train " TINY " --steps 3 --device cuda --out %s", at("gpu-run")), 0,
+                 "train on cuda: %s", err_text);
+    cr_assert_eq(run("bench --device cuda --config small --iters 1"), 0, "bench on cuda: %s",
                  err_text);
-    cr_assert_eq(run("bench --config small --iters 1 --json --threads 1 --device cuda"), 0, "%s",
-                 err_text);
-    cr_assert(strstr(out_text, "\"device\": \"cuda\""), "bench --json lacks the device: %s",
-              out_text);
+    const char *uses[] = {"eval %s --device cuda --pairs 20 --gw-batches 1",
+                          "sample %s --device cuda", "reconstruct %s --device cuda",
+                          "encode %s --device cuda --out z.npy", "classifier %s --device cuda"};
+    for (size_t i = 0; i < sizeof uses / sizeof uses[0]; i++) {
+        char args[PATH_MAX + 128];
+        snprintf(args, sizeof args, uses[i], at("gpu-run"));
+        cr_assert_eq(run("%s", args), 0, "%s: %s", uses[i], err_text);
+    }
 }
 
 /* ---- held-out classes and the evaluation ---- */

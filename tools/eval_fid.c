@@ -33,6 +33,15 @@ static int class_count(const struct gw_dataset *d, int column) {
     return k < 2 ? 2 : k;
 }
 
+/* moves the classifier to the run's model's device (the --device of the command) */
+static int place(const char *cmd, struct session *ses, struct gw_classifier **c) {
+    if (gw_classifier_to_device(*c, ses->model->device) == TN_OK) return 0;
+    int rc = tool_fail(cmd, TOOL_EXIT_FAIL, "%s", tn_last_error());
+    gw_classifier_free(*c);
+    *c = NULL;
+    return rc;
+}
+
 int eval_classifier_obtain(const char *cmd, struct session *ses,
                            const struct gw_classifier_options *o, bool retrain,
                            struct gw_classifier **out, bool *trained) {
@@ -51,13 +60,15 @@ int eval_classifier_obtain(const char *cmd, struct session *ses,
         return tool_fail(cmd, TOOL_EXIT_FAIL, "%s", tn_last_error());
     *trained = retrain || !run_dir_has(ses->dir, EVAL_CLASSIFIER_FILE) ||
                gw_classifier_load(*out, identity, path) != TN_OK;
-    if (!*trained) return 0;
+    if (!*trained) return place(cmd, ses, out);
     if (!retrain && run_dir_has(ses->dir, EVAL_CLASSIFIER_FILE))
         fprintf(stderr, "gwae %s: %s does not fit this run (%s); training a new one\n", cmd, path,
                 tn_last_error());
     gw_classifier_free(*out);
     rng = tn_rng_new(o->seed);
     gw_classifier_new(ses->s.model.image_size, classes, &rng, out);
+    int rc = place(cmd, ses, out);
+    if (rc) return rc;
     fprintf(stderr, "gwae %s: training the feature classifier on %lld images (%d epochs)\n", cmd,
             (long long)(o->limit > 0 && o->limit < train->count ? o->limit : train->count),
             o->epochs);
@@ -90,7 +101,7 @@ static float *features(struct gw_model *m, struct gw_classifier *c, const struct
             x = eval_batch_at(what == RECONSTRUCTION ? m : NULL, d, first, k);
             if (what == RECONSTRUCTION) x = gw_model_decode(m, gw_model_code(m, x, rng));
         }
-        gw_classifier_features(c, tn_to_device(x, TN_CPU), f + first * GW_CLASSIFIER_FEATURES);
+        gw_classifier_features(c, x, f + first * GW_CLASSIFIER_FEATURES);
         tn_scope_end();
     }
     eval_end(m, grad);

@@ -52,8 +52,16 @@ enum tn_status gw_classifier_new(int image_size, int classes, struct tn_rng *rng
     tn_scope_end();
     c->image_size = image_size;
     c->classes = classes;
+    c->device = TN_CPU;
     *out = c;
     return TN_OK;
+}
+
+enum tn_status gw_classifier_to_device(struct gw_classifier *c, struct tn_device device) {
+    enum tn_status st = nn_module_to_device(c->features, device);
+    if (st == TN_OK) st = nn_module_to_device(&c->head->base, device);
+    if (st == TN_OK) c->device = device;
+    return st;
 }
 
 void gw_classifier_free(struct gw_classifier *c) {
@@ -63,7 +71,9 @@ void gw_classifier_free(struct gw_classifier *c) {
     free(c);
 }
 
+/* the features of images x [N, 3, S, S] in [0, 1] (any device: copied to the classifier's) */
 static struct tn_tensor *features_of(struct gw_classifier *c, struct tn_tensor *x) {
+    x = tn_to_device(x, c->device);
     return nn_forward(c->features, ag_sub_scalar(ag_mul_scalar(x, 2.0f), 1.0f));
 }
 
@@ -82,7 +92,7 @@ static struct tn_tensor *cross_entropy(struct gw_classifier *c, const struct gw_
                  "outside 0..%d", k, (long long)idx[i], c->classes - 1);
         onehot[i * c->classes + k] = 1.0f;
     }
-    struct tn_tensor *t = tn_from_host(TN_CPU, 2, (int64_t[]){n, c->classes}, onehot);
+    struct tn_tensor *t = tn_from_host(c->device, 2, (int64_t[]){n, c->classes}, onehot);
     struct tn_tensor *logits = nn_linear_forward(c->head, features_of(c, gw_dataset_batch(d, idx, n)));
     struct tn_tensor *logp = ag_sub(logits, ag_logsumexp(logits, AG_AXIS(1), true));
     return ag_neg(ag_mean_all(ag_sum(ag_mul(t, logp), AG_AXIS(1), false)));

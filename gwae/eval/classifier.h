@@ -22,6 +22,7 @@ struct gw_classifier {
     struct nn_module *features; /* [N, 3, S, S] -> [N, GW_CLASSIFIER_FEATURES] */
     struct nn_linear *head;     /* -> [N, classes] */
     int image_size, classes;
+    struct tn_device device;    /* where it lives and computes (the CPU until moved) */
 };
 
 struct gw_classifier_options {
@@ -45,6 +46,10 @@ enum tn_status gw_classifier_new(int image_size, int classes, struct tn_rng *rng
 
 /* Frees the network. NULL is fine. */
 void gw_classifier_free(struct gw_classifier *c);
+
+/* Moves the classifier's weights to device; later batches are copied there. TN_ERR_OOM when
+ * the device has no room. */
+enum tn_status gw_classifier_to_device(struct gw_classifier *c, struct tn_device device);
 
 /* Trains on the class column `column` of d (values 0..classes-1); returns the mean loss of
  * the last epoch. */
