@@ -18,168 +18,18 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <criterion/criterion.h>
 #include <dirent.h>
-#include <errno.h>
-#include <limits.h>
-#include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
-#include <zlib.h>
 
-#include "helpers/test_support.h"
+#include "helpers/cli_support.h"
 #include "tensor/tn_cuda.h"
 
-#define TINY "--dataset shapes --shapes-count 160 --image-size 32 --width 0.125 --batch 8 --limit 64"
-
-static char tmp[64];       /* this test's directory */
-static char gwae[PATH_MAX + 8]; /* the binary */
-static char out_text[1 << 16], err_text[1 << 16]; /* stdout and stderr of the last run */
-
-static void setup(void) {
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    cr_assert(n > 0, "readlink /proc/self/exe: %s", strerror(errno));
-    self[n] = '\0';
-    *strrchr(self, '/') = '\0';
-    snprintf(gwae, sizeof gwae, "%s/gwae", self);
-    cr_assert(access(gwae, X_OK) == 0, "%s is not built (cmake --build builds it with the tests)", gwae);
-    snprintf(tmp, sizeof tmp, "/tmp/test_cli_XXXXXX");
-    cr_assert(mkdtemp(tmp), "mkdtemp: %s", strerror(errno));
-    setenv("OMP_NUM_THREADS", "1", 1); /* ctest runs two test processes on two cores */
-}
-
-static void teardown(void) { remove_tree(tmp); }
-
-TestSuite(cli, .init = setup, .fini = teardown, .timeout = 120);
-
-/* tmp/name in one of 16 static buffers (reused in turn: copy a path that must live long) */
-static const char *at(const char *name) {
-    static char path[16][PATH_MAX];
-    static int k;
-    k = (k + 1) % 16;
-    snprintf(path[k], sizeof path[k], "%s/%s", tmp, name);
-    return path[k];
-}
-
-static void slurp(const char *path, char *buf, size_t size) {
-    FILE *f = fopen(path, "rb");
-    size_t n = f ? fread(buf, 1, size - 1, f) : 0;
-    buf[n] = '\0';
-    if (f) fclose(f);
-}
-
-/* runs `gwae <args>` in tmp; returns the exit code, stdout and stderr in out_text, err_text */
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...) {
-    char args[4096], cmd[4 * PATH_MAX + 4096 + 64];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "cd %s && %s %s >%s 2>%s", tmp, gwae, args, at(".stdout"), at(".stderr"));
-    int status = system(cmd);
-    slurp(at(".stdout"), out_text, sizeof out_text);
-    slurp(at(".stderr"), err_text, sizeof err_text);
-    remove(at(".stdout"));
-    remove(at(".stderr"));
-    cr_assert(WIFEXITED(status), "gwae %s did not exit normally (status %d): %s", args, status, err_text);
-    return WEXITSTATUS(status);
-}
-
-/* asserts stderr is exactly one non-empty line */
-static void assert_one_line(const char *what) {
-    size_t n = strlen(err_text);
-    cr_assert(n > 1 && err_text[n - 1] == '\n' && strchr(err_text, '\n') == err_text + n - 1,
-              "%s: stderr is not one line: [%s]", what, err_text);
-    cr_assert(strncmp(err_text, "gwae", 4) == 0, "%s: the line does not start with gwae: %s", what,
-              err_text);
-}
-
-/* a bad input: the exit code, one line on stderr that contains `says` */
-static void assert_refused(int rc, int code, const char *says, const char *what) {
-    cr_assert_eq(rc, code, "%s: exit code %d, expected %d; stderr: %s", what, rc, code, err_text);
-    assert_one_line(what);
-    cr_assert(strstr(err_text, says), "%s: the message does not say '%s': %s", what, says, err_text);
-}
-
-/* ---- snapshots of a directory: every file's name and bytes ---- */
-
-#define SNAP_MAX 32
-
-struct snapshot {
-    int n;
-    char name[SNAP_MAX][256];
-    char *data[SNAP_MAX];
-    long size[SNAP_MAX];
-};
-
-static void snap(const char *dir, struct snapshot *s) {
-    memset(s, 0, sizeof *s);
-    DIR *d = opendir(dir);
-    cr_assert(d, "opendir %s", dir);
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        cr_assert(s->n < SNAP_MAX);
-        char path[PATH_MAX];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        FILE *f = fopen(path, "rb");
-        cr_assert(f, "open %s", path);
-        fseek(f, 0, SEEK_END);
-        long size = ftell(f);
-        fseek(f, 0, SEEK_SET);
-        s->data[s->n] = malloc((size_t)size + 1);
-        cr_assert(fread(s->data[s->n], 1, (size_t)size, f) == (size_t)size);
-        fclose(f);
-        s->size[s->n] = size;
-        snprintf(s->name[s->n], sizeof s->name[s->n], "%s", e->d_name);
-        s->n++;
-    }
-    closedir(d);
-}
-
-static void snap_free(struct snapshot *s) {
-    for (int i = 0; i < s->n; i++) free(s->data[i]);
-}
-
-/* asserts dir holds exactly the files of before, with the same bytes */
-static void assert_unchanged(const char *dir, struct snapshot *before, const char *what) {
-    struct snapshot now;
-    snap(dir, &now);
-    cr_assert_eq(now.n, before->n, "%s: %d files in %s, %d before", what, now.n, dir, before->n);
-    for (int i = 0; i < before->n; i++) {
-        int j = 0;
-        while (j < now.n && strcmp(now.name[j], before->name[i]) != 0) j++;
-        cr_assert(j < now.n, "%s: %s disappeared", what, before->name[i]);
-        cr_assert(now.size[j] == before->size[i] &&
-                      memcmp(now.data[j], before->data[i], (size_t)now.size[j]) == 0,
-                  "%s: %s was modified", what, before->name[i]);
-    }
-    snap_free(&now);
-}
-
-static bool exists(const char *path) {
-    struct stat sb;
-    return stat(path, &sb) == 0 && sb.st_size > 0;
-}
-
-static void write_file(const char *path, const char *text) {
-    FILE *f = fopen(path, "wb");
-    cr_assert(f, "create %s", path);
-    fputs(text, f);
-    fclose(f);
-}
-
-/* trains the tiny run into tmp/name for the given steps (plus extra options) */
-static void train_tiny(const char *name, int steps, const char *extra) {
-    int rc = run("train " TINY " --steps %d --out %s %s", steps, at(name), extra);
-    cr_assert_eq(rc, 0, "the tiny training run failed (%d): %s", rc, err_text);
-}
+TestSuite(cli, .init = cli_setup, .fini = cli_teardown, .timeout = 120);
 
 /* ---- the command line ---- */
 
@@ -210,13 +60,6 @@ Test(cli, unknown_command_or_option_is_one_line_and_exit_2) {
 
 /* ---- bad input: one line, non-zero, nothing in the run directory changed ---- */
 
-/* writes a gzip file holding n bytes of data */
-static void write_gz(const char *path, const unsigned char *data, size_t n) {
-    gzFile f = gzopen(path, "wb");
-    cr_assert(f, "gzopen %s", path);
-    cr_assert_eq(gzwrite(f, data, (unsigned)n), (int)n);
-    gzclose(f);
-}
 
 /* makes tmp/run holding one file of the user's and snapshots it */
 static void user_run_dir(char *run_dir, size_t size, struct snapshot *before) {
@@ -332,20 +175,7 @@ Test(cli, a_finished_run_is_never_overwritten_or_resumed_into_another_model) {
 
 /* ---- a run and the commands that use it ---- */
 
-static void assert_png(const char *path) {
-    char head[9] = {0};
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "%s is missing", path);
-    cr_assert_eq(fread(head, 1, 8, f), 8u);
-    fclose(f);
-    cr_assert(memcmp(head, "\x89PNG\r\n\x1a\n", 8) == 0, "%s is not a PNG", path);
-}
 
-static void assert_contains(const char *path, const char *text) {
-    static char buf[1 << 16];
-    slurp(path, buf, sizeof buf);
-    cr_assert(strstr(buf, text), "%s does not contain %s:\n%s", path, text, buf);
-}
 
 Test(cli, a_tiny_run_writes_every_file_and_every_command_uses_it) {
     train_tiny("run", 2, "--log-every 1");
@@ -396,19 +226,6 @@ Test(cli, a_tiny_run_writes_every_file_and_every_command_uses_it) {
     assert_refused(run("encode %s --out %s", at("run"), at("z.txt")), 2, ".npy or .csv", "encode .txt");
 }
 
-/* the text of log.jsonl's line for step n */
-static void step_line(const char *log, int n, char *out, size_t size) {
-    static char buf[1 << 16];
-    slurp(log, buf, sizeof buf);
-    char key[64];
-    snprintf(key, sizeof key, "{\"event\": \"step\", \"step\": %d,", n);
-    char *p = strstr(buf, key);
-    cr_assert(p, "%s has no line for step %d", log, n);
-    size_t len = strcspn(p, "\n");
-    char *t = strstr(p, "\"step_time_s\""); /* the losses, not the timings */
-    if (t && (size_t)(t - p) < len) len = (size_t)(t - p);
-    snprintf(out, size, "%.*s", (int)len, p);
-}
 
 Test(cli, a_resumed_run_continues_exactly_as_a_straight_one) {
     train_tiny("straight", 11, "--log-every 1");
@@ -507,14 +324,6 @@ Test(cli, bad_holdout_lists_are_one_line_exit_2_and_change_nothing) {
     snap_free(&before);
 }
 
-/* asserts metrics.json of the run holds each key */
-static void assert_keys(const char *path, const char *const *keys, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        char want[128];
-        snprintf(want, sizeof want, "\"%s\": ", keys[i]);
-        assert_contains(path, want);
-    }
-}
 
 Test(cli, eval_of_a_shapes_run_writes_every_measurement_and_figure) {
     train_tiny("run", 16, "--log-every 4"); /* 8 batches per epoch: two epoch lines */
@@ -628,211 +437,4 @@ Test(cli, a_run_from_before_holdout_classes_still_evaluates) {
     cr_assert_eq(system(cmd), 0);
     assert_refused(run("eval %s --skip-fid --skip-figures --pairs 20", at("warm")), 1,
                    "warmup-steps", "a warm-up run read as an old one");
-}
-
-/* ---- the model family ---- */
-
-static const char *const models[] = {"gwae", "ae", "vae", "beta-vae", "beta-tcvae", "factorvae",
-                                     "wae-mmd"};
-
-Test(cli, models_lists_every_model_and_prior_from_the_registries) {
-    cr_assert_eq(run("models"), 0, "%s", err_text);
-    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
-        char line[64];
-        snprintf(line, sizeof line, "  %s ", models[i]);
-        cr_assert(strstr(out_text, line), "gwae models lacks %s: %s", models[i], out_text);
-    }
-    cr_assert(strstr(out_text, "priors:") && strstr(out_text, "  gmp "), "%s", out_text);
-    cr_assert_eq(run("models --options"), 0, "%s", err_text);
-    cr_assert(strstr(out_text, "--beta X") && strstr(out_text, "--components K"), "%s", out_text);
-}
-
-/* every model trains 20 steps and evaluates from the tool, naming itself in metrics.json */
-Test(cli, every_model_trains_and_evaluates, .timeout = 240) {
-    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
-        char name[64];
-        snprintf(name, sizeof name, "run-%s", models[i]);
-        int rc = run("train " TINY " --model %s --steps 20 --out %s", models[i], at(name));
-        cr_assert_eq(rc, 0, "train --model %s: %s", models[i], err_text);
-        rc = run("eval %s --skip-fid --skip-figures --pairs 20 --gw-batches 1", at(name));
-        cr_assert_eq(rc, 0, "eval of %s: %s", models[i], err_text);
-        char want[96], metrics[PATH_MAX];
-        snprintf(metrics, sizeof metrics, "%s/metrics.json", at(name));
-        snprintf(want, sizeof want, "\"model\": \"%s\"", models[i]);
-        assert_contains(metrics, want);
-        assert_contains(metrics, "\"test_psnr_mean\": ");
-        assert_contains(metrics, "\"dci_disentanglement\": ");
-        assert_contains(metrics, "\"skipped_fid\": \"--skip-fid\"");
-        assert_contains(metrics, "\"test_loss\": ");
-        cr_assert_eq(run("sample %s --n 4 --out %s/s.png", at(name), at(name)), 0, "sample %s: %s",
-                     models[i], err_text);
-    }
-}
-
-Test(cli, unknown_models_and_options_of_other_models_are_one_line_and_exit_2) {
-    assert_refused(run("train --model vqvae --out %s", at("r")), 2, "unknown model 'vqvae'",
-                   "unknown model");
-    assert_refused(run("train --model vae --beta 4 --out %s", at("r")), 2,
-                   "--beta is an option of beta-vae, beta-tcvae", "another model's option");
-    assert_refused(run("train --model vae --prior np --out %s", at("r")), 2,
-                   "does not take the prior 'np'", "a prior the model does not take");
-    assert_refused(run("train --components 4 --out %s", at("r")), 2, "the gmp prior",
-                   "a prior option of another prior");
-    assert_refused(run("bench --model vqvae"), 2, "unknown model 'vqvae'", "bench unknown model");
-    struct stat st;
-    cr_assert_neq(stat(at("r"), &st), 0, "a refused run left a directory behind");
-}
-
-/* FactorVAE has an adversary (its discriminator, with its own Adam and the codes of the
- * main step): a resumed run continues exactly as a straight one */
-Test(cli, a_resumed_factorvae_run_continues_exactly_as_a_straight_one) {
-    train_tiny("straight", 11, "--model factorvae --log-every 1");
-    train_tiny("resumed", 5, "--model factorvae --log-every 1");
-    cr_assert_eq(run("train --resume %s --steps 11", at("resumed")), 0, "resume: %s", err_text);
-    char a[4096], b[4096];
-    for (int step = 6; step <= 11; step++) {
-        step_line(at("straight/log.jsonl"), step, a, sizeof a);
-        step_line(at("resumed/log.jsonl"), step, b, sizeof b);
-        cr_assert_str_eq(a, b, "step %d differs after a resume", step);
-    }
-    cr_assert(strstr(a, "\"loss_disc\": "), "the discriminator's loss is not logged: %s", a);
-}
-
-/* a run written before the model registry (tests/fixtures/run_before_models: no "model" key,
- * the GMP options recorded for the np prior, the old fingerprint) loads, evaluates, samples
- * and resumes */
-Test(cli, a_run_from_before_the_model_registry_still_loads_and_resumes) {
-    char cmd[2 * PATH_MAX + 64];
-    snprintf(cmd, sizeof cmd, "cp -r %s/fixtures/run_before_models %s", TEST_SOURCE_DIR, at("old"));
-    cr_assert_eq(system(cmd), 0, "%s", cmd);
-    cr_assert_eq(run("eval %s --skip-fid --skip-figures --pairs 20 --gw-batches 1", at("old")), 0,
-                 "eval: %s", err_text);
-    assert_contains(at("old/metrics.json"), "\"model\": \"gwae\"");
-    cr_assert_eq(run("sample %s --n 4 --out %s", at("old"), at("old.png")), 0, "sample: %s", err_text);
-    cr_assert_eq(run("train --resume %s --steps 5", at("old")), 0, "resume: %s", err_text);
-    assert_contains(at("old/log.jsonl"), "{\"event\": \"resume\", \"step\": 3, \"epoch\": 0}");
-}
-
-/* ---- crashes, kills and signals ---- */
-
-/* runs `GWAE_FAULT=fault gwae <args>` in tmp, which must die by SIGKILL at the fault */
-static void run_killed(const char *fault, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void run_killed(const char *fault, const char *fmt, ...) {
-    char args[4096], cmd[4 * PATH_MAX + 4096 + 64];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    /* the shell reports a child killed by signal 9 as exit code 128 + 9 */
-    snprintf(cmd, sizeof cmd, "cd %s && GWAE_FAULT=%s %s %s >%s 2>%s; echo $? >%s", tmp, fault,
-             gwae, args, at(".stdout"), at(".stderr"), at(".rc"));
-    cr_assert_eq(system(cmd), 0, "%s", cmd);
-    char rc[16];
-    slurp(at(".rc"), rc, sizeof rc);
-    slurp(at(".stderr"), err_text, sizeof err_text);
-    cr_assert_eq(atoi(rc), 128 + 9, "GWAE_FAULT=%s: not killed at the fault (exit %s): %s", fault,
-                 rc, err_text);
-}
-
-/* a run killed at fault resumes and ends at the same step as a straight run, with the same
- * losses from the step it resumed at (TINY: 8 batches per epoch) */
-static void kill_and_resume(const char *fault, const char *extra) {
-    train_tiny("straight", 20, extra);
-    run_killed(fault, "train " TINY " --steps 20 --out %s %s", at("killed"), extra);
-    cr_assert_eq(run("train --resume %s", at("killed")), 0, "%s: resume: %s", fault, err_text);
-    assert_contains(at("killed/log.jsonl"), "\"event\": \"end\", \"step\": 20,");
-    char a[4096], b[4096];
-    step_line(at("straight/log.jsonl"), 20, a, sizeof a);
-    step_line(at("killed/log.jsonl"), 20, b, sizeof b);
-    cr_assert_str_eq(a, b, "%s: the resumed run's step 20 differs from a straight run's", fault);
-    DIR *d = opendir(at("killed"));
-    for (struct dirent *e; (e = readdir(d));)
-        cr_assert_null(strstr(e->d_name, ".tmp."), "%s: %s left behind", fault, e->d_name);
-    closedir(d);
-}
-
-Test(cli, a_run_killed_mid_step_resumes_and_finishes) {
-    kill_and_resume("step:13", "--checkpoint-every 5 --log-every 1");
-}
-
-/* the temporary file of the killed save is removed by the resume */
-Test(cli, a_run_killed_mid_save_resumes_and_finishes) {
-    kill_and_resume("save:3", "--checkpoint-every 5 --log-every 1");
-    cr_assert(strstr(err_text, "removed 1 temporary file left by an interrupted save"), "%s",
-              err_text);
-}
-
-Test(cli, a_run_killed_right_after_an_end_of_epoch_save_resumes_and_finishes) {
-    kill_and_resume("epoch-saved:1", "--log-every 1");
-}
-
-/* a --checkpoint-every save at an epoch's last batch records batch 8 of 8; killed in the
- * validation that follows, the run used to be refused for ever on resume */
-Test(cli, a_run_killed_in_validation_after_a_save_at_the_last_batch_resumes) {
-    kill_and_resume("validate:1", "--checkpoint-every 8 --log-every 1");
-}
-
-Test(cli, sigint_saves_a_resumable_checkpoint_and_says_how_to_go_on) {
-    char cmd[4 * PATH_MAX + 256];
-    snprintf(cmd, sizeof cmd,
-             "cd %s && (%s train " TINY " --steps 100000 --epochs 100000 --out %s >%s 2>%s & "
-             "pid=$!; for i in $(seq 200); do grep -q '\"step\": 1[0-9]' %s/log.jsonl "
-             "2>/dev/null && break; sleep 0.05; done; kill -INT $pid; wait $pid; echo $? >%s)",
-             tmp, gwae, at("run"), at(".stdout"), at(".stderr"), at("run"), at(".rc"));
-    cr_assert_eq(system(cmd), 0, "%s", cmd);
-    char rc[16];
-    slurp(at(".rc"), rc, sizeof rc);
-    slurp(at(".stderr"), err_text, sizeof err_text);
-    cr_assert_eq(atoi(rc), 130, "exit %s after SIGINT: %s", rc, err_text);
-    const char *last = strrchr(err_text, '\n');
-    while (last && last > err_text && last[-1] != '\n') last--;
-    cr_assert(strstr(err_text, "stopped by SIGINT at step") &&
-                  strstr(err_text, "gwae train --resume"), "the last line: %s", err_text);
-    assert_contains(at("run/log.jsonl"), "\"event\": \"interrupted\"");
-    cr_assert_eq(run("train --resume %s --steps 40", at("run")), 0, "resume after SIGINT: %s",
-                 err_text);
-}
-
-Test(cli, out_refuses_a_directory_with_another_runs_files_and_log_links_are_refused) {
-    mkdir(at("leftover"), 0755);
-    write_file(at("leftover/checkpoint_last.safetensors"), "not mine");
-    assert_refused(run("train " TINY " --out %s", at("leftover")), 1,
-                   "holds checkpoint_last.safetensors of another run", "a run's leftovers");
-    slurp(at("leftover/checkpoint_last.safetensors"), out_text, sizeof out_text);
-    cr_assert_str_eq(out_text, "not mine", "the other run's checkpoint was overwritten");
-    train_tiny("run", 2, "");
-    cr_assert_eq(symlink(at("elsewhere.txt"), at("link.jsonl")), 0);
-    char cmd[2 * PATH_MAX + 16];
-    snprintf(cmd, sizeof cmd, "mv %s %s", at("link.jsonl"), at("run/log.jsonl"));
-    cr_assert_eq(system(cmd), 0);
-    assert_refused(run("train --resume %s --steps 4", at("run")), 1, "symbolic link",
-                   "log.jsonl as a symbolic link");
-    cr_assert(!exists(at("elsewhere.txt")), "a line was written through the link");
-}
-
-/* a new run whose first save fails (here: a file size limit, as a full disk) leaves nothing
- * behind, so that the same --out works once there is room */
-Test(cli, a_run_whose_first_save_fails_leaves_no_dead_end) {
-    char cmd[4 * PATH_MAX + 256];
-    snprintf(cmd, sizeof cmd, "cd %s && trap '' XFSZ && ulimit -f 64 && %s train " TINY
-             " --steps 2 --out %s >%s 2>%s; echo $? >%s", tmp, gwae, at("run"), at(".stdout"),
-             at(".stderr"), at(".rc"));
-    cr_assert_eq(system(cmd), 0, "%s", cmd);
-    char rc[16];
-    slurp(at(".rc"), rc, sizeof rc);
-    slurp(at(".stderr"), err_text, sizeof err_text);
-    cr_assert_eq(atoi(rc), 1, "exit %s with a 64 KB file limit: %s", rc, err_text);
-    struct stat st;
-    cr_assert_neq(stat(at("run"), &st), 0, "the failed run left %s behind: %s", at("run"), err_text);
-    train_tiny("run", 2, "");
-}
-
-Test(cli, eval_refuses_a_run_it_could_not_write_before_any_work) {
-    train_tiny("run", 2, "");
-    mkdir(at("run/metrics.json.d"), 0755);
-    remove(at("run/metrics.json"));
-    cr_assert_eq(rename(at("run/metrics.json.d"), at("run/metrics.json")), 0);
-    assert_refused(run("eval %s --pairs 20", at("run")), 1, "is not a regular file",
-                   "metrics.json a directory");
-    cr_assert(!exists(at("run/classifier.safetensors")), "eval trained its classifier first");
 }

@@ -1,0 +1,101 @@
+/* test_cli_models.c - the model family in the tool: `gwae models` lists the registries; every
+ * model trains, evaluates and samples from the command line; unknown models, priors a model
+ * does not take and options of other models are refused in one line; FactorVAE (an adversary
+ * with its own optimizer) resumes bit for bit; a run directory written before the model
+ * registry (tests/fixtures/run_before_models) still loads, evaluates and resumes.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "helpers/cli_support.h"
+#include "tensor/tn_cuda.h"
+
+TestSuite(cli, .init = cli_setup, .fini = cli_teardown, .timeout = 120);
+
+static const char *const models[] = {"gwae", "ae", "vae", "beta-vae", "beta-tcvae", "factorvae",
+                                     "wae-mmd"};
+
+Test(cli, models_lists_every_model_and_prior_from_the_registries) {
+    cr_assert_eq(run("models"), 0, "%s", err_text);
+    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "  %s ", models[i]);
+        cr_assert(strstr(out_text, line), "gwae models lacks %s: %s", models[i], out_text);
+    }
+    cr_assert(strstr(out_text, "priors:") && strstr(out_text, "  gmp "), "%s", out_text);
+    cr_assert_eq(run("models --options"), 0, "%s", err_text);
+    cr_assert(strstr(out_text, "--beta X") && strstr(out_text, "--components K"), "%s", out_text);
+}
+
+/* every model trains 20 steps and evaluates from the tool, naming itself in metrics.json */
+Test(cli, every_model_trains_and_evaluates, .timeout = 240) {
+    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "run-%s", models[i]);
+        int rc = run("train " TINY " --model %s --steps 20 --out %s", models[i], at(name));
+        cr_assert_eq(rc, 0, "train --model %s: %s", models[i], err_text);
+        rc = run("eval %s --skip-fid --skip-figures --pairs 20 --gw-batches 1", at(name));
+        cr_assert_eq(rc, 0, "eval of %s: %s", models[i], err_text);
+        char want[96], metrics[PATH_MAX];
+        snprintf(metrics, sizeof metrics, "%s/metrics.json", at(name));
+        snprintf(want, sizeof want, "\"model\": \"%s\"", models[i]);
+        assert_contains(metrics, want);
+        assert_contains(metrics, "\"test_psnr_mean\": ");
+        assert_contains(metrics, "\"dci_disentanglement\": ");
+        assert_contains(metrics, "\"skipped_fid\": \"--skip-fid\"");
+        assert_contains(metrics, "\"test_loss\": ");
+        cr_assert_eq(run("sample %s --n 4 --out %s/s.png", at(name), at(name)), 0, "sample %s: %s",
+                     models[i], err_text);
+    }
+}
+
+Test(cli, unknown_models_and_options_of_other_models_are_one_line_and_exit_2) {
+    assert_refused(run("train --model vqvae --out %s", at("r")), 2, "unknown model 'vqvae'",
+                   "unknown model");
+    assert_refused(run("train --model vae --beta 4 --out %s", at("r")), 2,
+                   "--beta is an option of beta-vae, beta-tcvae", "another model's option");
+    assert_refused(run("train --model vae --prior np --out %s", at("r")), 2,
+                   "does not take the prior 'np'", "a prior the model does not take");
+    assert_refused(run("train --components 4 --out %s", at("r")), 2, "the gmp prior",
+                   "a prior option of another prior");
+    assert_refused(run("bench --model vqvae"), 2, "unknown model 'vqvae'", "bench unknown model");
+    struct stat st;
+    cr_assert_neq(stat(at("r"), &st), 0, "a refused run left a directory behind");
+}
+
+/* FactorVAE has an adversary (its discriminator, with its own Adam and the codes of the
+ * main step): a resumed run continues exactly as a straight one */
+Test(cli, a_resumed_factorvae_run_continues_exactly_as_a_straight_one) {
+    train_tiny("straight", 11, "--model factorvae --log-every 1");
+    train_tiny("resumed", 5, "--model factorvae --log-every 1");
+    cr_assert_eq(run("train --resume %s --steps 11", at("resumed")), 0, "resume: %s", err_text);
+    char a[4096], b[4096];
+    for (int step = 6; step <= 11; step++) {
+        step_line(at("straight/log.jsonl"), step, a, sizeof a);
+        step_line(at("resumed/log.jsonl"), step, b, sizeof b);
+        cr_assert_str_eq(a, b, "step %d differs after a resume", step);
+    }
+    cr_assert(strstr(a, "\"loss_disc\": "), "the discriminator's loss is not logged: %s", a);
+}
+
+/* a run written before the model registry (tests/fixtures/run_before_models: no "model" key,
+ * the GMP options recorded for the np prior, the old fingerprint) loads, evaluates, samples
+ * and resumes */
+Test(cli, a_run_from_before_the_model_registry_still_loads_and_resumes) {
+    char cmd[2 * PATH_MAX + 64];
+    snprintf(cmd, sizeof cmd, "cp -r %s/fixtures/run_before_models %s", TEST_SOURCE_DIR, at("old"));
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    cr_assert_eq(run("eval %s --skip-fid --skip-figures --pairs 20 --gw-batches 1", at("old")), 0,
+                 "eval: %s", err_text);
+    assert_contains(at("old/metrics.json"), "\"model\": \"gwae\"");
+    cr_assert_eq(run("sample %s --n 4 --out %s", at("old"), at("old.png")), 0, "sample: %s", err_text);
+    cr_assert_eq(run("train --resume %s --steps 5", at("old")), 0, "resume: %s", err_text);
+    assert_contains(at("old/log.jsonl"), "{\"event\": \"resume\", \"step\": 3, \"epoch\": 0}");
+}
