@@ -380,6 +380,7 @@ int cmd_eval(int argc, char **argv) {
     if (!rc) {
         struct json_writer w;
         json_begin(&w, false);
+        json_string(&w, "eval_version", EVAL_VERSION);
         json_string(&w, "model", ses.s.model.model);
         json_string(&w, "prior", ses.s.model.prior);
         json_string(&w, "checkpoint", ses.checkpoint_name);

@@ -375,6 +375,7 @@ static bool finish(struct trainer *tr, const char *reason) {
     update_elapsed(tr);
     struct json_writer w;
     json_begin(&w, false);
+    json_string(&w, "eval_version", EVAL_VERSION);
     json_string(&w, "model", tr->s.model.model);
     json_string(&w, "prior", tr->s.model.prior);
     json_string(&w, "checkpoint", "last");

@@ -114,7 +114,9 @@ static enum tn_status isometry_figure(const struct eval_figure_set *f) {
     char title[160], path[TOOL_PATH_MAX + 64];
     snprintf(title, sizeof title, "Isometry of %lld generated pairs, correlation %.3f",
              (long long)f->pairs, f->correlation);
-    struct plot_labels l = {title, f->squared ? "|dz|^2" : "d_Z = (C/s)|dz|",
+    bool has_c = f->model->ops->latent_scale != NULL; /* else the mean-matching scale */
+    struct plot_labels l = {title, f->squared ? "|dz|^2" : has_c ? "d_Z = (C/s)|dz|"
+                                                                  : "d_Z = k|dz|, k: mean d_Z = mean d_X",
                                f->squared ? "|dx|^2" : "d_X = |dx|", 0, 0};
     settings_join(path, sizeof path, f->dir, "isometry.png");
     enum tn_status st = plot_heatmap(path, &l, counts, ISOMETRY_BINS, ISOMETRY_BINS, 0, hi, 0, hi);

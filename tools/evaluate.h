@@ -13,6 +13,12 @@
 #include "gwae/model.h"
 #include "json.h"
 
+/* The version of what eval measures and how, written into metrics.json as "eval_version":
+ * bumped whenever a measurement's definition changes, so that `gwae compare` never sets
+ * numbers measured differently side by side. 2: the model family (model-agnostic GW scale,
+ * non-finite PSNR reported as such, OOD scores per model). */
+#define EVAL_VERSION "2"
+
 /* Puts m in evaluation mode with gradient recording off; returns the previous grad mode for
  * eval_end. */
 bool eval_begin(struct gw_model *m);

@@ -8,6 +8,7 @@
  *   bench        milliseconds per training iteration, main step and adversary steps
  *   classifier   the feature classifier of eval's Frechet distances, trained on the run's data
  *   models       the models and priors the tool knows, one line each
+ *   compare      evaluated runs side by side: means and spreads over seeds, figures
  *
  * Each command has --help. Exit codes are in tool.h; the helpers every command uses (the
  * error line, the clock) are in tool.c.
@@ -34,6 +35,7 @@ static const struct {
     {"bench", cmd_bench, "median milliseconds per training iteration, main and adversary steps"},
     {"classifier", cmd_classifier, "train the feature classifier of eval's Frechet distances"},
     {"models", cmd_models, "the models and priors, one line each (--options: their options)"},
+    {"compare", cmd_compare, "evaluated runs side by side: mean +- sd over seeds, tables, figures"},
 };
 
 static void usage(void) {
@@ -62,7 +64,7 @@ int main(int argc, char **argv) {
     prefer_passive_waiting(argv);
     if (argc < 2) {
         fprintf(stderr, "gwae: a command is required (train, eval, sample, reconstruct, encode, "
-                        "bench, classifier, models; see gwae --help)\n");
+                        "bench, classifier, models, compare; see gwae --help)\n");
         return TOOL_EXIT_USAGE;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
@@ -73,6 +75,6 @@ int main(int argc, char **argv) {
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 2, argv + 2);
     fflush(stdout);
     fprintf(stderr, "gwae: unknown command '%s' (commands: train, eval, sample, reconstruct, "
-                    "encode, bench, classifier, models; see gwae --help)\n", argv[1]);
+                    "encode, bench, classifier, models, compare; see gwae --help)\n", argv[1]);
     return TOOL_EXIT_USAGE;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "font.h"
+#include "gwae/data/dataset.h"
 #include "png_write.h"
 
 struct rgb {
@@ -40,6 +41,7 @@ struct canvas {
 struct frame {
     int x0, y0, x1, y1;
     double x_lo, x_hi, y_lo, y_hi;
+    bool categorical_x; /* no x grid or ticks: the caller labels its categories */
 };
 
 static void put(struct canvas *c, int x, int y, struct rgb col) {
@@ -200,7 +202,7 @@ static int ticks(double lo, double hi, double *out, int max) {
 
 static void draw_grid(struct canvas *c, const struct frame *f) {
     double t[32];
-    int n = ticks(f->x_lo, f->x_hi, t, 32);
+    int n = f->categorical_x ? 0 : ticks(f->x_lo, f->x_hi, t, 32);
     for (int k = 0; k < n; k++) draw_line(c, px(f, t[k]), f->y0, px(f, t[k]), f->y1, grid, false);
     n = ticks(f->y_lo, f->y_hi, t, 32);
     for (int k = 0; k < n; k++) draw_line(c, f->x0, py(f, t[k]), f->x1, py(f, t[k]), grid, false);
@@ -215,7 +217,7 @@ static void draw_axes(struct canvas *c, const struct frame *f, const struct plot
     draw_line(c, f->x1, f->y0, f->x1, f->y1, frame_grey, false);
     double t[32];
     char buf[32];
-    int n = ticks(f->x_lo, f->x_hi, t, 32);
+    int n = f->categorical_x ? 0 : ticks(f->x_lo, f->x_hi, t, 32);
     double step = nice_step(f->x_lo, f->x_hi);
     for (int k = 0; k < n; k++) {
         int x = px(f, t[k]);
@@ -461,4 +463,85 @@ enum tn_status plot_scatter(const char *path, const struct plot_labels *labels,
         draw_legend(&c, &f, names, palette, 10, false);
     }
     return finish(&c, path);
+}
+
+enum tn_status plot_bars(const char *path, const struct plot_labels *labels,
+                         const char *const *names, const double *mean, const double *err, int n) {
+    TN_CHECK(path && names && mean && n > 0, "plot_bars", "no path or no bars");
+    double lo = 0.0, hi = 0.0; /* the bars start at 0 */
+    int widest = 0;
+    for (int k = 0; k < n; k++) {
+        double e = err && isfinite(err[k]) ? err[k] : 0.0;
+        if (isfinite(mean[k])) {
+            lo = fmin(lo, mean[k] - e);
+            hi = fmax(hi, mean[k] + e);
+        }
+        int w = text_width(names[k], 1);
+        widest = w > widest ? w : widest;
+    }
+    pad_range(&lo, &hi);
+    struct canvas c;
+    enum tn_status st = canvas_new(&c, labels);
+    if (st != TN_OK) return st;
+    struct frame f = make_frame(&c, 0, 0.0, (double)n, lo, hi);
+    f.categorical_x = true;
+    f.y1 = c.h - 24 - widest; /* room for the names, written upwards under the bars */
+    if (f.y1 < f.y0 + 40) f.y1 = f.y0 + 40;
+    draw_grid(&c, &f);
+    clip_to(&c, &f);
+    int slot = (f.x1 - f.x0) / n, half = slot * 3 / 8 > 2 ? slot * 3 / 8 : 2;
+    for (int k = 0; k < n; k++) {
+        int mid = px(&f, k + 0.5), top = py(&f, isfinite(mean[k]) ? mean[k] : 0.0);
+        int base = py(&f, 0.0);
+        if (isfinite(mean[k]))
+            fill_rect(&c, mid - half, top < base ? top : base, mid + half,
+                      (top < base ? base : top) + 1, palette[k % 10]);
+        if (isfinite(mean[k]) && err && isfinite(err[k]) && err[k] > 0) {
+            int a = py(&f, mean[k] - err[k]), b = py(&f, mean[k] + err[k]), cap = half / 2;
+            draw_line(&c, mid, a, mid, b, ink, false);
+            draw_line(&c, mid - cap, a, mid + cap, a, ink, false);
+            draw_line(&c, mid - cap, b, mid + cap, b, ink, false);
+        }
+    }
+    draw_axes(&c, &f, labels);
+    for (int k = 0; k < n; k++)
+        draw_text(&c, px(&f, k + 0.5) - FONT_HEIGHT / 2, f.y1 + 8, names[k],
+                  isfinite(mean[k]) ? ink : frame_grey, 1, true);
+    return finish(&c, path);
+}
+
+enum tn_status plot_tiles(const char *path, const char *const *images, const char *const *captions,
+                          int n, int cols) {
+    TN_CHECK(path && images && captions && n > 0 && cols > 0, "plot_tiles", "nothing to tile");
+    uint8_t **rgb = calloc((size_t)n, sizeof *rgb);
+    int *w = calloc((size_t)n, sizeof *w), *h = calloc((size_t)n, sizeof *h);
+    TN_CHECK(rgb && w && h, "plot_tiles", "out of host memory");
+    enum tn_status st = TN_OK;
+    int cell_w = 0, cell_h = 0;
+    for (int k = 0; k < n && st == TN_OK; k++) {
+        st = gw_png_read(images[k], &w[k], &h[k], &rgb[k]);
+        cell_w = w[k] > cell_w ? w[k] : cell_w;
+        cell_h = h[k] > cell_h ? h[k] : cell_h;
+    }
+    struct canvas c = {0};
+    if (st == TN_OK) {
+        if (cols > n) cols = n;
+        int rows = (n + cols - 1) / cols, caption = 2 * FONT_HEIGHT + 8;
+        struct plot_labels size = {.width = cols * cell_w, .height = rows * (cell_h + caption)};
+        st = canvas_new(&c, &size);
+        for (int k = 0; k < n && st == TN_OK; k++) {
+            int x0 = k % cols * cell_w, y0 = k / cols * (cell_h + caption);
+            draw_text(&c, x0 + 8, y0 + 4, captions[k], ink, 2, false);
+            for (int y = 0; y < h[k]; y++)
+                memcpy(c.rgb + ((size_t)(y0 + caption + y) * (size_t)c.w + (size_t)x0) * 3,
+                       rgb[k] + (size_t)y * (size_t)w[k] * 3, (size_t)w[k] * 3);
+        }
+        if (st == TN_OK) st = finish(&c, path);
+        else free(c.rgb);
+    }
+    for (int k = 0; k < n; k++) free(rgb[k]);
+    free(rgb);
+    free(w);
+    free(h);
+    return st;
 }

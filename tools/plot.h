@@ -52,4 +52,15 @@ enum tn_status plot_scatter(const char *path, const struct plot_labels *labels,
                                const double *x, const double *y, const double *colour,
                                int64_t n, enum plot_colouring how);
 
+/* Bar chart of n bars: mean[k] with an error bar of +- err[k] (err may be NULL; non-finite
+ * values draw no bar or no error bar), each named names[k] under it, written upwards; the
+ * y axis spans 0 and every bar's extent. */
+enum tn_status plot_bars(const char *path, const struct plot_labels *labels,
+                         const char *const *names, const double *mean, const double *err, int n);
+
+/* The PNG files images[0..n) side by side, cols per row, each under its caption (drawn at twice
+ * the font's size), in cells as large as the largest image: figures of several runs in one. */
+enum tn_status plot_tiles(const char *path, const char *const *images, const char *const *captions,
+                          int n, int cols);
+
 #endif

@@ -25,6 +25,7 @@ int cmd_encode(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_classifier(int argc, char **argv);
 int cmd_models(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 /* Seconds on a monotonic clock. */
 double tool_now(void);
