@@ -3,7 +3,9 @@
  * same bits as running straight through (RMSprop and Adam); truncated, corrupted, wrong-shape,
  * wrong-dtype, incomplete and over-full files are refused with a message naming the tensor,
  * leaving the model untouched; the write is atomic (no temporary file left, the old file kept
- * when a write fails); and every seed file of fuzz/corpus/ is replayed through the reader.
+ * when a write fails); flipped data bytes fail the checksum; a FIFO is refused at once; the
+ * first non-finite tensor is named; and every seed file of fuzz/corpus/checkpoint/ is replayed
+ * through the reader.
  *
  * Each test gets a fresh temporary directory and is leak-checked like every other suite.
  */
@@ -726,8 +728,8 @@ static void fuzz_model_init(struct fuzz_model *f) {
 static const char *corpus_dir(void) {
     static char path[512];
     const char *slash = strrchr(__FILE__, '/');
-    snprintf(path, sizeof path, "%.*s/../fuzz/corpus", slash ? (int)(slash - __FILE__) : 1,
-             slash ? __FILE__ : ".");
+    snprintf(path, sizeof path, "%.*s/../fuzz/corpus/checkpoint",
+             slash ? (int)(slash - __FILE__) : 1, slash ? __FILE__ : ".");
     return path;
 }
 

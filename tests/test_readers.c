@@ -2,12 +2,15 @@
  * a JSON file (each reader must refuse it at once, never block: every test has a timeout so
  * that a regression fails instead of hanging), IDX headers that claim more than the file can
  * hold or overflow when multiplied, Fashion-MNIST labels outside 0..9, images whose declared
- * size is over the pixel limit, and escape bytes of a file name in a message.
+ * size is over the pixel limit, and escape bytes of a file name in a message; and every seed
+ * of fuzz/corpus/{idx,image,json}/ is replayed through its reader (valid_* read, invalid_*
+ * refused), so CI runs them without clang.
  *
  * Files are written into a fresh temporary folder per test, removed at its end.
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,4 +305,61 @@ Test(readers, tn_quote_escapes_control_bytes_and_bad_utf8_and_keeps_good_utf8) {
     cr_assert_str_eq(tn_quote("a\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac", small, sizeof small),
                      "a\xe2\x82\xac...");
     cr_assert_str_eq(tn_quote("", small, sizeof small), "");
+}
+
+/* ---- the fuzz corpora ---- */
+
+/* Reads every file of fuzz/corpus/<name>/ with read: valid_* must succeed, invalid_* fail. */
+static void replay_corpus(const char *name, bool (*read)(const char *path)) {
+    char folder[512];
+    const char *slash = strrchr(__FILE__, '/');
+    snprintf(folder, sizeof folder, "%.*s/../fuzz/corpus/%s", slash ? (int)(slash - __FILE__) : 1,
+             slash ? __FILE__ : ".", name);
+    DIR *d = opendir(folder);
+    cr_assert(d, "no corpus at %s", folder);
+    int valid = 0, invalid = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", folder, e->d_name);
+        bool ok_name = strncmp(e->d_name, "valid_", 6) == 0;
+        if (!ok_name && strncmp(e->d_name, "invalid_", 8) != 0) continue;
+        bool ok = read(path);
+        cr_assert_eq(ok, ok_name, "%s/%s: %s (%s)", name, e->d_name, ok ? "read" : "refused",
+                     tn_last_error());
+        valid += ok_name;
+        invalid += !ok_name;
+    }
+    closedir(d);
+    cr_assert(valid >= 3 && invalid >= 3, "%s: only %d valid and %d invalid seeds", name, valid,
+              invalid);
+}
+
+static bool read_idx(const char *path) {
+    struct gw_idx idx;
+    bool ok = gw_idx_load(path, (uint64_t)1 << 24, &idx) == TN_OK;
+    gw_idx_free(&idx);
+    return ok;
+}
+
+static bool read_image(const char *path) {
+    uint8_t out[3 * 8 * 8];
+    return gw_image_read(path, 8, out) == TN_OK;
+}
+
+static bool read_json(const char *path) {
+    size_t len;
+    char *text = json_read_file(path, &len), why[256];
+    cr_assert(text, "%s: %s", path, strerror(errno));
+    struct json_flat o;
+    bool ok = json_flat_parse(text, len, &o, why, sizeof why);
+    json_flat_free(&o);
+    free(text);
+    return ok;
+}
+
+Test(readers, every_idx_image_and_json_fuzz_seed_replays_as_its_name_says) {
+    replay_corpus("idx", read_idx);
+    replay_corpus("image", read_image);
+    replay_corpus("json", read_json);
 }
