@@ -208,6 +208,16 @@ static void put_meta(struct nn_buf *h, bool *first, const char *key, const char 
     nn_buf_put_json_string(h, value);
 }
 
+/* t's values as the file holds them (little-endian float32), in a new buffer; NULL when host
+ * memory runs out. */
+static float *file_values(struct tn_tensor *t) {
+    float *buf = malloc((size_t)(t->numel > 0 ? t->numel : 1) * sizeof(float));
+    if (!buf) return NULL;
+    tn_to_host(t, buf);
+    encode_f32(buf, t->numel);
+    return buf;
+}
+
 static int item_by_name(const void *a, const void *b) {
     return strcmp((*(const struct item *const *)a)->name, (*(const struct item *const *)b)->name);
 }
@@ -228,13 +238,9 @@ static bool list_checksum(const struct nn_ckpt *c, uint32_t *crc) {
     for (int i = 0; i < n && ok; i++) {
         struct tn_tensor *t = sorted[i]->tensor;
         if (t->numel == 0) continue;
-        float *buf = malloc((size_t)t->numel * sizeof(float));
+        float *buf = file_values(t);
         ok = buf != NULL;
-        if (ok) {
-            tn_to_host(t, buf);
-            encode_f32(buf, t->numel);
-            *crc = nn_crc32c(*crc, buf, (size_t)t->numel * sizeof(float));
-        }
+        if (ok) *crc = nn_crc32c(*crc, buf, (size_t)t->numel * sizeof(float));
         free(buf);
     }
     free(sorted);
@@ -289,13 +295,11 @@ static bool write_file(const struct nn_ckpt *c, int fd, const struct nn_buf *h) 
     for (int i = 0; i < c->n_items; i++) {
         struct tn_tensor *t = c->items[i].tensor;
         if (c->items[i].kind != ITEM_TENSOR || t->numel == 0) continue;
-        float *buf = malloc((size_t)t->numel * sizeof(float));
+        float *buf = file_values(t);
         if (!buf) {
             errno = ENOMEM;
             return false;
         }
-        tn_to_host(t, buf);
-        encode_f32(buf, t->numel);
         bool ok = nn_write_all(fd, buf, (size_t)t->numel * sizeof(float));
         free(buf);
         if (!ok) return false;
