@@ -91,7 +91,7 @@ static bool parse_options(int argc, char **argv, struct options *opts) {
 static bool load_idx(const char *dir, const char *file, struct gw_idx *out) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, file);
-    if (gw_idx_load(path, out) != TN_OK) {
+    if (gw_idx_load(path, 0, out) != TN_OK) {
         fprintf(stderr, "%s: %s\n", program, tn_last_error());
         return false;
     }

@@ -2,9 +2,9 @@
  *
  * Each input is taken as the bytes of a checkpoint file and loaded, from memory, into a small
  * fixed model: enc.weight [2,3], enc.bias [3], scale [], empty [0,2], with metadata rng.seed,
- * rng.offset, step and optim.kind = "rmsprop" (tests/test_checkpoint.c replays fuzz/corpus/
- * against the same model; keep the two in step). Each input is loaded twice, refusing and then
- * skipping unexpected tensors, so both paths run. The reader must return a status for any
+ * rng.offset, step and optim.kind = "rmsprop" (tests/test_checkpoint.c replays
+ * fuzz/corpus/checkpoint/ against the same model; keep the two in step). Each input is loaded
+ * twice, refusing and then skipping unexpected tensors, so both paths run. The reader must return a status for any
  * input: a crash, a sanitizer report or a leak is a bug. Build with fuzz/CMakeLists.txt
  * (clang, -fsanitize=fuzzer,address,undefined); docs/checkpoints.md says how to run it.
  */

@@ -5,8 +5,10 @@
  * reader never trusts a number from the file: the header length is bounded by the file, every
  * offset by the data section, every shape product is computed with overflow checks, and all
  * of it is checked (names, dtypes, shapes, coverage of the data section without gaps or
- * overlaps) before the first byte of a tensor is written. Not here: the JSON tokenizer
- * (nn_json.c) and the optimizer state itself (nn_optim.c).
+ * overlaps) before the first byte of a tensor is written. The metadata carries a CRC-32C of the
+ * tensor data (NN_CKPT_CHECKSUM_KEY), checked, when present, before anything is written too.
+ * Not here: the JSON tokenizer (nn_json.c), the CRC (nn_crc32c.c) and the optimizer state
+ * itself (nn_optim.c).
  */
 #define _POSIX_C_SOURCE 200809L
 #define _FILE_OFFSET_BITS 64
@@ -14,15 +16,14 @@
 #include "nn_checkpoint.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "nn_crc32c.h"
 #include "nn_file.h"
 #include "nn_json.h"
 
@@ -79,7 +80,8 @@ void nn_ckpt_free(struct nn_ckpt *c) {
 static struct item *add_item(struct nn_ckpt *c, enum item_kind kind, const char *name) {
     size_t len = strlen(name);
     TN_CHECK(len > 0 && len < NAME_MAX_LEN, "nn_ckpt", "bad checkpoint name \"%s\"", name);
-    TN_CHECK(strcmp(name, "__metadata__") != 0, "nn_ckpt", "__metadata__ is a reserved name");
+    TN_CHECK(strcmp(name, "__metadata__") != 0 && strcmp(name, NN_CKPT_CHECKSUM_KEY) != 0,
+             "nn_ckpt", "%s is a reserved name", name);
     bool is_tensor = kind == ITEM_TENSOR;
     for (int i = 0; i < c->n_items; i++)
         TN_CHECK((c->items[i].kind == ITEM_TENSOR) != is_tensor ||
@@ -150,6 +152,8 @@ void nn_ckpt_add_check(struct nn_ckpt *c, const char *name, const char *value) {
 }
 
 void nn_ckpt_set_meta(struct nn_ckpt *c, const char *key, const char *value) {
+    TN_CHECK(strcmp(key, NN_CKPT_CHECKSUM_KEY) != 0, "nn_ckpt_set_meta",
+             "%s is written by the save itself", key);
     for (int i = 0; i < c->n_meta; i++)
         if (strcmp(c->meta[i].key, key) == 0) {
             free(c->meta[i].value);
@@ -204,32 +208,73 @@ static void put_meta(struct nn_buf *h, bool *first, const char *key, const char 
     nn_buf_put_json_string(h, value);
 }
 
-/* The JSON header, padded with spaces so the data section starts 8-byte aligned. */
-static void build_header(const struct nn_ckpt *c, struct nn_buf *h) {
-    nn_buf_puts(h, "{");
+/* t's values as the file holds them (little-endian float32), in a new buffer; NULL when host
+ * memory runs out. */
+static float *file_values(struct tn_tensor *t) {
+    float *buf = malloc((size_t)(t->numel > 0 ? t->numel : 1) * sizeof(float));
+    if (!buf) return NULL;
+    tn_to_host(t, buf);
+    encode_f32(buf, t->numel);
+    return buf;
+}
+
+static int item_by_name(const void *a, const void *b) {
+    return strcmp((*(const struct item *const *)a)->name, (*(const struct item *const *)b)->name);
+}
+
+/* The CRC-32C of the listed tensors' data as the file holds it (little-endian float32), the
+ * tensors taken in the order of their names: then the checksum does not depend on where in
+ * the data section each tensor lies, and a file that another writer laid out anew still
+ * matches. false when host memory runs out. */
+static bool list_checksum(const struct nn_ckpt *c, uint32_t *crc) {
+    const struct item **sorted = malloc((size_t)(c->n_items ? c->n_items : 1) * sizeof *sorted);
+    if (!sorted) return false;
+    int n = 0;
+    for (int i = 0; i < c->n_items; i++)
+        if (c->items[i].kind == ITEM_TENSOR) sorted[n++] = &c->items[i];
+    qsort(sorted, (size_t)n, sizeof *sorted, item_by_name);
+    bool ok = true;
+    *crc = 0;
+    for (int i = 0; i < n && ok; i++) {
+        struct tn_tensor *t = sorted[i]->tensor;
+        if (t->numel == 0) continue;
+        float *buf = file_values(t);
+        ok = buf != NULL;
+        if (ok) *crc = nn_crc32c(*crc, buf, (size_t)t->numel * sizeof(float));
+        free(buf);
+    }
+    free(sorted);
+    return ok;
+}
+
+/* The JSON header, padded with spaces so the data section starts 8-byte aligned; the metadata
+ * starts with the data's checksum. */
+static void build_header(const struct nn_ckpt *c, uint32_t crc, struct nn_buf *h) {
+    char hex[16];
+    snprintf(hex, sizeof hex, "%08" PRIx32, crc);
+    nn_buf_puts(h, "{\"__metadata__\":");
     bool first = true;
+    put_meta(h, &first, NN_CKPT_CHECKSUM_KEY, hex);
     for (int i = 0; i < c->n_items; i++) {
         const struct item *it = &c->items[i];
         char num[32];
         if (it->kind == ITEM_TENSOR) continue;
-        if (first) nn_buf_puts(h, "\"__metadata__\":");
         if (it->kind == ITEM_U64) snprintf(num, sizeof num, "%" PRIu64, *it->u64);
         if (it->kind == ITEM_I64) snprintf(num, sizeof num, "%" PRId64, *it->i64);
         put_meta(h, &first, it->name, it->kind == ITEM_CHECK ? it->text : num);
     }
     for (int i = 0; i < c->n_meta; i++) {
-        if (is_item_meta(c, c->meta[i].key)) continue;
-        if (first) nn_buf_puts(h, "\"__metadata__\":");
+        /* a loaded file's checksum is stale: the one above is of the data written now */
+        if (is_item_meta(c, c->meta[i].key) || strcmp(c->meta[i].key, NN_CKPT_CHECKSUM_KEY) == 0)
+            continue;
         put_meta(h, &first, c->meta[i].key, c->meta[i].value);
     }
-    bool any = !first;
-    if (any) nn_buf_puts(h, "}");
+    nn_buf_puts(h, "}");
     uint64_t offset = 0;
     for (int i = 0; i < c->n_items; i++) {
         const struct tn_tensor *t = c->items[i].tensor;
         if (c->items[i].kind != ITEM_TENSOR) continue;
-        nn_buf_puts(h, any ? "," : "");
-        any = true;
+        nn_buf_puts(h, ",");
         nn_buf_put_json_string(h, c->items[i].name);
         nn_buf_puts(h, ":{\"dtype\":\"F32\",\"shape\":[");
         for (int d = 0; d < t->ndim; d++)
@@ -250,13 +295,11 @@ static bool write_file(const struct nn_ckpt *c, int fd, const struct nn_buf *h) 
     for (int i = 0; i < c->n_items; i++) {
         struct tn_tensor *t = c->items[i].tensor;
         if (c->items[i].kind != ITEM_TENSOR || t->numel == 0) continue;
-        float *buf = malloc((size_t)t->numel * sizeof(float));
+        float *buf = file_values(t);
         if (!buf) {
             errno = ENOMEM;
             return false;
         }
-        tn_to_host(t, buf);
-        encode_f32(buf, t->numel);
         bool ok = nn_write_all(fd, buf, (size_t)t->numel * sizeof(float));
         free(buf);
         if (!ok) return false;
@@ -276,10 +319,14 @@ static bool fill_file(int fd, void *p) {
 
 enum tn_status nn_ckpt_save(struct nn_ckpt *c, const char *path) {
     struct nn_buf h = {0};
-    build_header(c, &h);
-    if (h.failed) {
+    uint32_t crc;
+    bool ok = list_checksum(c, &crc);
+    if (ok) build_header(c, crc, &h);
+    if (!ok || h.failed) {
+        char shown[TN_QUOTE_SIZE];
         nn_buf_free(&h);
-        return tn_error(TN_ERR_OOM, "checkpoint %s: out of host memory for the header", path);
+        return tn_error(TN_ERR_OOM, "checkpoint %s: out of host memory for the header",
+                        tn_quote(path, shown, sizeof shown));
     }
     struct save_args args = {c, &h};
     enum tn_status status = nn_write_atomic(path, "checkpoint", fill_file, &args);
@@ -510,6 +557,54 @@ static enum tn_status source_read(const struct source *s, uint64_t offset, void 
     return TN_OK;
 }
 
+/* Exactly 8 lowercase hex digits, as the writer puts them. */
+static bool parse_hex32(const char *text, uint32_t *out) {
+    if (strlen(text) != 8) return false;
+    uint32_t v = 0;
+    for (int k = 0; k < 8; k++) {
+        char ch = text[k];
+        int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+        if (d < 0) return false;
+        v = v << 4 | (uint32_t)d;
+    }
+    *out = v;
+    return true;
+}
+
+/* Checks the data against the checksum in the metadata, when there is one (files written
+ * before checksums have none): the CRC-32C of every tensor's bytes in the order of their
+ * names (sorted[] is in that order), read in pieces of at most 1 MiB. */
+static enum tn_status check_checksum(const struct source *s, const struct nn_st_header *h,
+                                     struct nn_st_tensor **sorted, uint64_t data_start) {
+    const char *text = find_meta(h, NN_CKPT_CHECKSUM_KEY);
+    if (!text) return TN_OK;
+    uint32_t want;
+    char shown[NN_ST_SHOW_MAX + 4];
+    if (!parse_hex32(text, &want))
+        return invalid(s, "metadata %s: \"%s\" is not 8 lowercase hex digits",
+                       NN_CKPT_CHECKSUM_KEY, nn_st_show(text, shown));
+    enum { PIECE = 1 << 20 };
+    unsigned char *buf = s->mem ? NULL : malloc(PIECE);
+    if (!s->mem && !buf) return tn_error(TN_ERR_OOM, "checkpoint %s: out of host memory", s->label);
+    uint32_t crc = 0;
+    enum tn_status st = TN_OK;
+    for (int i = 0; i < h->n && st == TN_OK; i++)
+        for (uint64_t at = sorted[i]->begin; at < sorted[i]->end && st == TN_OK; at += PIECE) {
+            size_t n = sorted[i]->end - at < PIECE ? (size_t)(sorted[i]->end - at) : PIECE;
+            if (s->mem) {
+                crc = nn_crc32c(crc, s->mem + data_start + at, n);
+            } else if ((st = source_read(s, data_start + at, buf, n)) == TN_OK) {
+                crc = nn_crc32c(crc, buf, n);
+            }
+        }
+    free(buf);
+    if (st == TN_OK && crc != want)
+        st = invalid(s, "data checksum mismatch: the file is corrupt (%s %08" PRIx32 " in the "
+                     "header, %08" PRIx32 " computed from the data)", NN_CKPT_CHECKSUM_KEY, want,
+                     crc);
+    return st;
+}
+
 /* Writes the checked file into the listed tensors and values. */
 static enum tn_status apply(struct nn_ckpt *c, const struct source *s, struct nn_st_header *h,
                             struct nn_st_tensor **sorted, uint64_t data_start) {
@@ -576,6 +671,7 @@ static enum tn_status load(struct nn_ckpt *c, const struct source *s) {
     if (st == TN_OK) st = check_layout(s, &h, s->size - 8 - n, sorted);
     if (st == TN_OK) st = check_values(c, s, &h);
     if (st == TN_OK) st = check_tensors(c, s, sorted, h.n);
+    if (st == TN_OK) st = check_checksum(s, &h, sorted, 8 + n);
     if (st == TN_OK) st = apply(c, s, &h, sorted, 8 + n);
     free(sorted);
     nn_st_header_free(&h);
@@ -583,20 +679,12 @@ static enum tn_status load(struct nn_ckpt *c, const struct source *s) {
 }
 
 enum tn_status nn_ckpt_load(struct nn_ckpt *c, const char *path) {
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return tn_error(TN_ERR_IO, "checkpoint %s: cannot open: %s", path, strerror(errno));
-    struct stat info;
-    enum tn_status st;
-    if (fstat(fd, &info) != 0) {
-        st = tn_error(TN_ERR_IO, "checkpoint %s: cannot stat: %s", path, strerror(errno));
-    } else if (!S_ISREG(info.st_mode)) {
-        st = tn_error(TN_ERR_IO, "checkpoint %s: not a regular file", path);
-    } else {
-        struct source s = {.fd = fd, .size = (uint64_t)info.st_size, .label = path};
-        st = load(c, &s);
-    }
-    close(fd);
+    char shown[TN_QUOTE_SIZE];
+    struct source s = {.label = tn_quote(path, shown, sizeof shown)};
+    enum tn_status st = nn_open_regular(path, "checkpoint", &s.fd, &s.size);
+    if (st != TN_OK) return st;
+    st = load(c, &s);
+    close(s.fd);
     return st;
 }
 
@@ -604,4 +692,11 @@ enum tn_status nn_ckpt_load_memory(struct nn_ckpt *c, const void *data, size_t s
     static const unsigned char empty[1] = {0};
     struct source s = {.mem = data ? data : empty, .fd = -1, .size = size, .label = "<memory>"};
     return load(c, &s);
+}
+
+const char *nn_ckpt_first_nonfinite(const struct nn_ckpt *c) {
+    for (int i = 0; i < c->n_items; i++)
+        if (c->items[i].kind == ITEM_TENSOR && !nn_tensor_all_finite(c->items[i].tensor))
+            return c->items[i].name;
+    return NULL;
 }

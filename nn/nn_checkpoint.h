@@ -10,8 +10,10 @@
  * reason, and leaves the model untouched (only a read error after the checks, e.g. a file
  * shrinking under the reader, can leave it half loaded). Values go into the existing tensors with
  * tn_write_host, so the model keeps its structure. Tensors in the file that the list does not
- * name are refused unless nn_ckpt_allow_extra was called. docs/checkpoints.md has the format,
- * the names and the rules. Not here: dtypes other than F32 for the listed tensors, or mmap.
+ * name are refused unless nn_ckpt_allow_extra was called. The metadata carries a checksum of
+ * the tensor data, written on save and checked on load, so that flipped bytes are refused
+ * instead of loaded. docs/checkpoints.md has the format, the names and the rules. Not here:
+ * dtypes other than F32 for the listed tensors, or mmap.
  */
 #ifndef NN_CHECKPOINT_H
 #define NN_CHECKPOINT_H
@@ -22,6 +24,11 @@
 #include "nn_optim.h"
 
 struct nn_ckpt;
+
+/* The metadata key of the data's checksum: 8 lowercase hex digits of the CRC-32C of every
+ * tensor's bytes, tensors in the order of their names. A save writes it; a load checks it when
+ * the file has it (files written before have not). Reserved: not a name to add or set. */
+#define NN_CKPT_CHECKSUM_KEY "data.crc32c"
 
 /* An empty list. Tensors added keep a reference; integers added are pointers that must stay
  * valid until nn_ckpt_free. */
@@ -76,5 +83,10 @@ enum tn_status nn_ckpt_load(struct nn_ckpt *c, const char *path);
 
 /* nn_ckpt_load from the bytes of a file in memory (what the fuzz target calls). */
 enum tn_status nn_ckpt_load_memory(struct nn_ckpt *c, const void *data, size_t size);
+
+/* The name of the first listed tensor, in the order added, that holds a NaN or an infinity,
+ * or NULL when all are finite: a model, or its optimizer state, that a run must not use.
+ * The name is the list's, valid until nn_ckpt_free. */
+const char *nn_ckpt_first_nonfinite(const struct nn_ckpt *c);
 
 #endif

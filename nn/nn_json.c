@@ -273,11 +273,7 @@ void nn_st_header_free(struct nn_st_header *h) {
 }
 
 const char *nn_st_show(const char *name, char *out) {
-    size_t i = 0;
-    for (; name[i] && i < NN_ST_SHOW_MAX; i++)
-        out[i] = name[i] >= 0x20 && name[i] < 0x7F ? name[i] : '?';
-    memcpy(out + i, name[i] ? "..." : "", name[i] ? 4 : 1);
-    return out;
+    return tn_quote(name, out, NN_ST_SHOW_MAX + 4);
 }
 
 /* The parser's state: the reader and where the reason of a failure goes. */

@@ -115,8 +115,8 @@ void nn_st_pairs_free(struct nn_st_pair *pairs, int n);
  * host memory runs out). */
 void nn_st_grow(void **items, int *cap, int n, size_t size);
 
-/* name made safe to print into out (NN_ST_SHOW_MAX + 4 bytes): other than printable ASCII as
- * '?', and cut with "..." when long. Returns out. */
+/* name made safe to print into out (NN_ST_SHOW_MAX + 4 bytes) by tn_quote: control bytes and
+ * bytes that are not UTF-8 as \xNN, cut with "..." when long. Returns out. */
 const char *nn_st_show(const char *name, char *out);
 
 #endif

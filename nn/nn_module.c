@@ -1,6 +1,7 @@
 /* nn_module.c - the parameter and module registry of nn_module.h. */
 #include "nn_module.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,4 +158,25 @@ void nn_module_free(struct nn_module *m) {
     free(m->buffers);
     if (m->free_impl) m->free_impl(m);
     free(m);
+}
+
+bool nn_tensor_all_finite(const struct tn_tensor *t) {
+    float *values = malloc((size_t)(t->numel > 0 ? t->numel : 1) * sizeof(float));
+    TN_CHECK(values, "nn_tensor_all_finite", "out of host memory");
+    tn_to_host(t, values);
+    int64_t i = 0;
+    while (i < t->numel && isfinite(values[i])) i++;
+    free(values);
+    return i == t->numel;
+}
+
+bool nn_module_find_nonfinite(struct nn_module *m, const char *prefix, char *name, size_t size) {
+    struct nn_entry_list list = {0};
+    nn_module_collect(m, prefix, true, &list);
+    int i = 0;
+    while (i < list.n && nn_tensor_all_finite(list.items[i].tensor)) i++;
+    bool found = i < list.n;
+    if (found) snprintf(name, size, "%s", list.items[i].name);
+    nn_entry_list_free(&list);
+    return found;
 }

@@ -97,6 +97,14 @@ struct tn_tensor *nn_module_find(struct nn_module *m, const char *dotted_name);
  * keep their identity, so layers and optimizers holding them stay valid); drops their .grad. */
 enum tn_status nn_module_to_device(struct nn_module *m, struct tn_device device);
 
+/* Whether every element of t is finite (no NaN, no infinity); reads a copy on the host. */
+bool nn_tensor_all_finite(const struct tn_tensor *t);
+
+/* Finds m's first parameter or buffer (in nn_module_collect's order, names under prefix) that
+ * holds a NaN or an infinity: writes its dotted name to name (size bytes) and returns true;
+ * false when all are finite. What a tool checks before it uses loaded weights. */
+bool nn_module_find_nonfinite(struct nn_module *m, const char *prefix, char *name, size_t size);
+
 /* Frees m, its children, and its references to parameters and buffers. NULL is fine. */
 void nn_module_free(struct nn_module *m);
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one test command: installs what is missing, builds, runs every test through ctest,
-# fuzzes the checkpoint reader for a minute, then builds and runs the same tests under
-# AddressSanitizer and UndefinedBehaviorSanitizer.
+# fuzzes each file reader (checkpoint, IDX, image, JSON) for 35 s, then builds and runs the
+# same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh
@@ -12,14 +12,17 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure
 
-echo "== Fuzzing the checkpoint reader for 60 s (clang's libFuzzer, seeds in fuzz/corpus)"
+echo "== Fuzzing each reader for 35 s (clang's libFuzzer, seeds in fuzz/corpus/<reader>)"
 cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DGWAE_FUZZ=ON -DGWAE_TESTS=OFF -DGWAE_CUDA=OFF >/dev/null
-cmake --build build-fuzz --target fuzz_checkpoint -j"$jobs"
-scratch=$(mktemp -d) # new inputs go here, not into the repository's corpus
-build-fuzz/fuzz/fuzz_checkpoint -max_total_time=60 -print_final_stats=1 "$scratch" fuzz/corpus \
-  2>&1 | tail -n 12
-rm -rf "$scratch"
+cmake --build build-fuzz --target fuzz_checkpoint fuzz_idx fuzz_image fuzz_json -j"$jobs"
+for reader in checkpoint idx image json; do
+  scratch=$(mktemp -d) # new inputs go here, not into the repository's corpus
+  echo "-- fuzz_$reader"
+  OMP_NUM_THREADS=1 build-fuzz/fuzz/fuzz_$reader -max_total_time=35 -max_len=4096 \
+    -print_final_stats=1 "$scratch" "fuzz/corpus/$reader" 2>&1 | tail -n 40
+  rm -rf "$scratch"
+done
 
 echo "== Sanitizer build (ASan + UBSan) and tests"
 # the CUDA backend was compiled by the Release build; its GPU tests cannot run here either

@@ -3,7 +3,9 @@
  * same bits as running straight through (RMSprop and Adam); truncated, corrupted, wrong-shape,
  * wrong-dtype, incomplete and over-full files are refused with a message naming the tensor,
  * leaving the model untouched; the write is atomic (no temporary file left, the old file kept
- * when a write fails); and every seed file of fuzz/corpus/ is replayed through the reader.
+ * when a write fails); flipped data bytes fail the checksum; a FIFO is refused at once; the
+ * first non-finite tensor is named; and every seed file of fuzz/corpus/checkpoint/ is replayed
+ * through the reader.
  *
  * Each test gets a fresh temporary directory and is leak-checked like every other suite.
  */
@@ -11,6 +13,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -623,6 +626,81 @@ Test(ckpt, save_into_an_unwritable_place_keeps_the_old_file) {
     nn_ckpt_free(c);
 }
 
+/* ---- integrity: non-regular files, the data checksum ---- */
+
+Test(ckpt, a_fifo_is_refused_without_blocking, .timeout = 20) {
+    cr_assert_eq(mkfifo(in_dir("fifo.safetensors"), 0600), 0, "mkfifo: %s", strerror(errno));
+    struct target *t = target_new(4);
+    assert_error(nn_ckpt_load(t->c, in_dir("fifo.safetensors")), TN_ERR_IO,
+                 "fifo.safetensors: not a regular file (a FIFO)");
+    assert_error(nn_ckpt_load(t->c, dir), TN_ERR_IO, "not a regular file (a folder)");
+    target_free(t);
+}
+
+Test(ckpt, a_flipped_data_byte_is_refused_as_corrupt_leaving_the_model_untouched) {
+    save_model("full.safetensors", 4, NN_OPTIM_RMSPROP);
+    size_t size;
+    unsigned char *bytes = read_all(in_dir("full.safetensors"), &size);
+    struct target *t = target_new(4);
+    float before[12], after[12]; /* mlp.l1.weight [3, 4] */
+    tn_to_host(t->m->children[0]->params[0].tensor, before);
+    for (size_t at = size - 1; at > size - 40; at -= 13) {
+        bytes[at] ^= 0x10;
+        write_all(in_dir("bad.safetensors"), bytes, size);
+        assert_error(nn_ckpt_load(t->c, in_dir("bad.safetensors")), TN_ERR_INVALID,
+                     "data checksum mismatch: the file is corrupt");
+        bytes[at] ^= 0x10;
+    }
+    tn_to_host(t->m->children[0]->params[0].tensor, after);
+    cr_assert(memcmp(before, after, sizeof before) == 0, "a refused file changed the model");
+    cr_assert_eq(nn_ckpt_load(t->c, in_dir("full.safetensors")), TN_OK, "%s", tn_last_error());
+    free(bytes);
+    target_free(t);
+}
+
+Test(ckpt, a_checkpoint_without_a_checksum_loads) {
+    /* as written before checksums: no data.crc32c in the metadata */
+    const char *header = "{\"__metadata__\":{\"k\":\"v\"},"
+                         "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}";
+    write_raw(in_dir("old.safetensors"), header, 8);
+    struct nn_ckpt *c = nn_ckpt_new();
+    struct tn_tensor *a = tn_full(TN_CPU, 1, (int64_t[]){2}, 5.0f);
+    nn_ckpt_add_tensor(c, "a", a);
+    cr_assert_eq(nn_ckpt_load(c, in_dir("old.safetensors")), TN_OK, "%s", tn_last_error());
+    cr_assert(tn_data(a)[0] == 0.0f && tn_data(a)[1] == 0.0f);
+    nn_ckpt_free(c);
+}
+
+Test(ckpt, the_first_non_finite_parameter_or_buffer_is_named) {
+    struct nn_module *m = mlp_new(1, 4);
+    struct nn_optim *o = mlp_optim(m, NN_OPTIM_RMSPROP);
+    struct tn_rng r = tn_rng_new(1);
+    int64_t step = 0;
+    struct nn_ckpt *c = run_ckpt(m, o, &r, &step);
+    char name[4 * NN_NAME_MAX] = "";
+    cr_assert_not(nn_module_find_nonfinite(m, "mlp", name, sizeof name), "found %s", name);
+    cr_assert_null(nn_ckpt_first_nonfinite(c));
+    /* an infinity in a buffer, then a NaN in an earlier parameter */
+    tn_write_host(m->children[0]->buffers[0].tensor, (float[3]){0.0f, INFINITY, 1.0f});
+    cr_assert(nn_module_find_nonfinite(m, "mlp", name, sizeof name));
+    cr_assert_str_eq(name, "mlp.l1.running_mean");
+    cr_assert_str_eq(nn_ckpt_first_nonfinite(c), "mlp.l1.running_mean");
+    float bias[4] = {0.0f, 0.0f, 0.0f, NAN};
+    tn_write_host(m->children[0]->params[1].tensor, bias);
+    cr_assert(nn_module_find_nonfinite(m, "", name, sizeof name));
+    cr_assert_str_eq(name, "l1.bias");
+    cr_assert_str_eq(nn_ckpt_first_nonfinite(c), "mlp.l1.bias");
+    /* optimizer state counts too: the list names it after the model's tensors */
+    tn_write_host(m->children[0]->params[1].tensor, (float[4]){0});
+    tn_write_host(m->children[0]->buffers[0].tensor, (float[3]){0});
+    tn_write_host(o->params[0].state[0], (float[12]){[5] = -INFINITY});
+    cr_assert_not(nn_module_find_nonfinite(m, "mlp", name, sizeof name), "found %s", name);
+    cr_assert_str_eq(nn_ckpt_first_nonfinite(c), "optim.main.l1.weight.square_avg");
+    nn_ckpt_free(c);
+    nn_optim_free(o);
+    nn_module_free(m);
+}
+
 /* ---- the fuzz corpus ---- */
 
 /* The fixed model of fuzz/fuzz_checkpoint.c (keep the two in step). */
@@ -650,8 +728,8 @@ static void fuzz_model_init(struct fuzz_model *f) {
 static const char *corpus_dir(void) {
     static char path[512];
     const char *slash = strrchr(__FILE__, '/');
-    snprintf(path, sizeof path, "%.*s/../fuzz/corpus", slash ? (int)(slash - __FILE__) : 1,
-             slash ? __FILE__ : ".");
+    snprintf(path, sizeof path, "%.*s/../fuzz/corpus/checkpoint",
+             slash ? (int)(slash - __FILE__) : 1, slash ? __FILE__ : ".");
     return path;
 }
 

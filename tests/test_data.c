@@ -276,7 +276,7 @@ Test(data, fashion_mnist_loads_resized_three_channel_labelled_splits) {
     }
     /* the test set is the official one, in order: its first image is t10k's first, resized */
     struct gw_idx raw;
-    cr_assert_eq(gw_idx_load(FASHION "/t10k-images-idx3-ubyte.gz", &raw), TN_OK);
+    cr_assert_eq(gw_idx_load(FASHION "/t10k-images-idx3-ubyte.gz", 0, &raw), TN_OK);
     uint8_t expected[32 * 32];
     gw_resize_plane(raw.data, 28, 28, expected, 32, 32);
     gw_idx_free(&raw);

@@ -16,6 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "nn/nn_file.h"
 
 void json_format_double(double v, char *out, size_t size) {
     for (int digits = 6; digits <= 17; digits++) {
@@ -218,8 +221,16 @@ void json_flat_free(struct json_flat *o) {
 }
 
 char *json_read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
+    int fd;
+    uint64_t size;
+    if (nn_open_regular(path, "", &fd, &size) != TN_OK) return NULL; /* errno set */
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        int err = errno;
+        close(fd);
+        errno = err;
+        return NULL;
+    }
     size_t cap = 4096, n = 0;
     char *data = malloc(cap);
     while (data) {

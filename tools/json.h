@@ -70,7 +70,10 @@ void json_flat_free(struct json_flat *o);
 /* The fewest of 6..17 significant digits that read back as v. */
 void json_format_double(double v, char *out, size_t size);
 
-/* Reads a whole file into a NUL-terminated malloc'ed buffer; NULL with errno set. */
+/* Reads a whole regular file (at most 64 MiB) into a NUL-terminated malloc'ed buffer; NULL
+ * with errno set. A FIFO, socket, device or folder is refused at once, never waited on
+ * (EINVAL, EISDIR); when the file could not be opened tn_last_error() has a one-line reason
+ * that names it ("<path>: not a regular file (a FIFO)"). */
 char *json_read_file(const char *path, size_t *len);
 
 #endif

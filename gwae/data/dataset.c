@@ -13,7 +13,10 @@
  * Held-out classes (holdout) are taken out of the index lists before the split is planned,
  * so train/valid/test never see them and the split of the remaining images is drawn over
  * those alone; their official test images become held_out, the out-of-distribution set.
- * The scene renderer is in data/shapes.c and the PNG/JPEG decoding in data/image_folder.c.
+ * Each loader first bounds the memory the dataset will take from what it knows before
+ * reading (the IDX headers, the number of files or scenes) and refuses it over max_memory.
+ * Paths in messages are quoted by tn_quote. The scene renderer is in data/shapes.c and the
+ * PNG/JPEG decoding in data/image_folder.c.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -30,6 +33,7 @@
 #define DEFAULT_FASHION_DIR "/usr/share/datasets/fashion-mnist"
 #define DEFAULT_SHAPES_COUNT 10000
 #define DEFAULT_FRACTION 0.1
+#define FASHION_CLASSES 10
 #define SPLIT_KEY 0x5eed5b117da7a5e7ull
 
 /* ---- resizing ---- */
@@ -173,6 +177,34 @@ static enum tn_status plan_split(int64_t n, double valid_fraction, double test_f
     return TN_OK;
 }
 
+/* ---- the memory bound ---- */
+
+/* At most how many of n images the splits keep: the training split capped at limit, and
+ * round(n * fraction) each for validation and test (held-out images come out of these). */
+static uint64_t split_bound(int64_t n, int64_t limit, double valid_fraction,
+                            double test_fraction) {
+    if (n <= 0) return 0;
+    uint64_t train = limit > 0 && limit < n ? (uint64_t)limit : (uint64_t)n;
+    uint64_t rest = (uint64_t)ceil((double)n * valid_fraction) +
+                    (uint64_t)ceil((double)n * test_fraction);
+    return train + rest < (uint64_t)n ? train + rest : (uint64_t)n;
+}
+
+/* Bytes of n images at size x size with n_factors floats each. */
+static uint64_t image_bytes(uint64_t n, int size, int n_factors) {
+    return n * (3 * (uint64_t)size * (uint64_t)size + 4 * (uint64_t)n_factors);
+}
+
+/* Refuses a dataset that needs more than opts->max_memory bytes; what names the source. */
+static enum tn_status check_memory(const struct gw_data_options *opts, const char *what,
+                                   uint64_t bytes) {
+    uint64_t limit = opts->max_memory ? opts->max_memory : GW_DATA_MAX_MEMORY_DEFAULT;
+    if (bytes <= limit) return TN_OK;
+    return tn_error(TN_ERR_INVALID, "%s: the dataset would take %.2f GiB of host memory, over the "
+                    "limit of %.2f GiB for one dataset (raise it with --max-data-memory)", what,
+                    (double)bytes / (1 << 30), (double)limit / (1 << 30));
+}
+
 /* ---- datasets ---- */
 
 /* Allocates n images of 3 x size x size bytes and n x n_factors floats. */
@@ -239,24 +271,27 @@ struct tn_tensor *gw_dataset_batch(const struct gw_dataset *d, const int64_t *id
 
 /* ---- Fashion-MNIST ---- */
 
-/* Loads <dir>/<base>.gz, or <dir>/<base> when only the uncompressed file is there. */
+/* Reads the header of <dir>/<base>.gz, or of <dir>/<base> when only the uncompressed file is
+ * there, into out; the path read into path. */
 static enum tn_status open_idx(const char *dir, const char *base, struct gw_idx *out,
                                char *path, size_t path_size) {
     snprintf(path, path_size, "%s/%s.gz", dir, base);
     if (access(path, F_OK) != 0) {
         snprintf(path, path_size, "%s/%s", dir, base);
         if (access(path, F_OK) != 0) {
+            char shown[TN_QUOTE_SIZE];
             snprintf(path, path_size, "%s/%s.gz", dir, base);
             return tn_error(
                 TN_ERR_IO,
                 "%s: cannot open (install Debian's dataset-fashion-mnist or pass --data DIR)",
-                path);
+                tn_quote(path, shown, sizeof shown));
         }
     }
-    return gw_idx_load(path, out);
+    return gw_idx_read_header(path, out);
 }
 
-/* Checks that images [N, H, W] and labels [N] go together. */
+/* Checks that images [N, H, W] and labels [N] go together, and that every label is a class
+ * of Fashion-MNIST (paths quoted for messages). */
 static enum tn_status check_pair(const struct gw_idx *images, const char *image_path,
                                  const struct gw_idx *labels, const char *label_path) {
     if (images->ndim != 3)
@@ -268,6 +303,10 @@ static enum tn_status check_pair(const struct gw_idx *images, const char *image_
     if (labels->dims[0] != images->dims[0])
         return tn_error(TN_ERR_INVALID, "%s: %lld labels for the %lld images of %s", label_path,
                         (long long)labels->dims[0], (long long)images->dims[0], image_path);
+    for (int64_t i = 0; i < labels->count; i++)
+        if (labels->data[i] >= FASHION_CLASSES)
+            return tn_error(TN_ERR_INVALID, "%s: label %d at index %lld is outside 0..%d",
+                            label_path, labels->data[i], (long long)i, FASHION_CLASSES - 1);
     return TN_OK;
 }
 
@@ -319,14 +358,25 @@ static enum tn_status load_fashion_mnist(const struct gw_data_options *opts,
     static const char *const names[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                                          "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
     struct gw_idx idx[4] = {{0}};
-    char paths[4][4096];
+    char paths[4][4096], shown[4][TN_QUOTE_SIZE];
     enum tn_status st = TN_OK;
-    for (int i = 0; i < 4 && st == TN_OK; i++)
-        st = open_idx(dir, names[i], &idx[i], paths[i], sizeof paths[i]);
-    if (st == TN_OK) st = check_pair(&idx[0], paths[0], &idx[1], paths[1]);
-    if (st == TN_OK) st = check_pair(&idx[2], paths[2], &idx[3], paths[3]);
-    struct split_plan plan = {0};
     double vf = opts->valid_fraction ? opts->valid_fraction : DEFAULT_FRACTION;
+    uint64_t bytes = 0; /* the raw values, then the splits' images (held-out ones are test's) */
+    for (int i = 0; i < 4 && st == TN_OK; i++) {
+        st = open_idx(dir, names[i], &idx[i], paths[i], sizeof paths[i]);
+        tn_quote(paths[i], shown[i], sizeof shown[i]);
+        bytes += (uint64_t)idx[i].count;
+    }
+    if (st == TN_OK) {
+        bytes += image_bytes(split_bound(idx[0].dims[0], opts->limit, vf, 0.0) +
+                             (uint64_t)idx[2].dims[0], opts->size, 1);
+        st = check_memory(opts, shown[0], bytes);
+    }
+    for (int i = 0; i < 4 && st == TN_OK; i++) /* at most what the header said */
+        st = gw_idx_load(paths[i], (uint64_t)idx[i].count, &idx[i]);
+    if (st == TN_OK) st = check_pair(&idx[0], shown[0], &idx[1], shown[1]);
+    if (st == TN_OK) st = check_pair(&idx[2], shown[2], &idx[3], shown[3]);
+    struct split_plan plan = {0};
     int64_t *keep = NULL, *test_keep = NULL, *test_held = NULL;
     int64_t n_keep = 0, n_test = 0, n_held = 0;
     if (st == TN_OK) {
@@ -334,9 +384,9 @@ static enum tn_status load_fashion_mnist(const struct gw_data_options *opts,
         n_test = select_classes(&idx[3], opts->holdout, false, &test_keep);
         n_held = select_classes(&idx[3], opts->holdout, true, &test_held);
         if (n_keep < 0 || n_test < 0 || n_held < 0)
-            st = tn_error(TN_ERR_OOM, "%s: out of host memory for the class lists", paths[0]);
+            st = tn_error(TN_ERR_OOM, "%s: out of host memory for the class lists", shown[0]);
     }
-    if (st == TN_OK) st = plan_split(n_keep, vf, 0.0, opts->limit, opts->seed, paths[0], &plan);
+    if (st == TN_OK) st = plan_split(n_keep, vf, 0.0, opts->limit, opts->seed, shown[0], &plan);
     if (st == TN_OK) {
         map_plan(&plan, keep);
         st = fill_from_idx(&idx[0], &idx[1], plan.train, plan.n_train, opts->size, &out->train);
@@ -362,7 +412,10 @@ static enum tn_status load_shapes(const struct gw_data_options *opts, struct gw_
     struct split_plan plan;
     double vf = opts->valid_fraction ? opts->valid_fraction : DEFAULT_FRACTION;
     double tf = opts->test_fraction ? opts->test_fraction : DEFAULT_FRACTION;
-    enum tn_status st = plan_split(n, vf, tf, opts->limit, opts->seed, "shapes", &plan);
+    /* every scene is rendered, then the splits are copied out of them */
+    uint64_t bytes = image_bytes((uint64_t)n + split_bound(n, opts->limit, vf, tf), opts->size, 6);
+    enum tn_status st = check_memory(opts, "shapes", bytes);
+    if (st == TN_OK) st = plan_split(n, vf, tf, opts->limit, opts->seed, "shapes", &plan);
     if (st != TN_OK) return st;
     struct gw_dataset all = {0};
     st = gw_shapes_generate(n, opts->size, opts->seed, &all);
@@ -413,14 +466,17 @@ static enum tn_status fill_from_files(char *const *paths, const int64_t *which, 
 static enum tn_status load_folder(const struct gw_data_options *opts, struct gw_splits *out) {
     if (!opts->path || !opts->path[0])
         return tn_error(TN_ERR_INVALID, "the folder source needs a path (--data DIR)");
-    char **paths;
+    char **paths, shown[TN_QUOTE_SIZE];
     int64_t count;
     enum tn_status st = gw_image_list(opts->path, &paths, &count);
     if (st != TN_OK) return st;
     struct split_plan plan = {0};
     double vf = opts->valid_fraction ? opts->valid_fraction : DEFAULT_FRACTION;
     double tf = opts->test_fraction ? opts->test_fraction : DEFAULT_FRACTION;
-    st = plan_split(count, vf, tf, opts->limit, opts->seed, opts->path, &plan);
+    tn_quote(opts->path, shown, sizeof shown);
+    uint64_t bytes = image_bytes(split_bound(count, opts->limit, vf, tf), opts->size, 0);
+    st = check_memory(opts, shown, bytes);
+    if (st == TN_OK) st = plan_split(count, vf, tf, opts->limit, opts->seed, shown, &plan);
     if (st == TN_OK) st = fill_from_files(paths, plan.train, plan.n_train, opts->size, &out->train);
     if (st == TN_OK) st = fill_from_files(paths, plan.valid, plan.n_valid, opts->size, &out->valid);
     if (st == TN_OK) st = fill_from_files(paths, plan.test, plan.n_test, opts->size, &out->test);

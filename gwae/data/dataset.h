@@ -5,12 +5,18 @@
  * Images are kept as bytes [N, C, S, S] (C = 3, S the model's image size) and turned into
  * float tensors one batch at a time. Grayscale data is repeated to three channels and every
  * image is resized to S x S when loaded (28x28 Fashion-MNIST becomes 32x32 or 64x64).
- * Loaders return a tn_status with a one-line message on a missing or corrupt source.
+ * Loaders return a tn_status with a one-line message on a missing or corrupt source. Before
+ * anything large is allocated, a loader bounds what the dataset will take in host memory
+ * (its images at the model's size, plus the raw IDX values) by max_memory, and refuses it with
+ * a message naming the limit. What each reader refuses: docs/tool.md, "What readers refuse".
  */
 #ifndef GW_DATA_H
 #define GW_DATA_H
 
 #include <stdint.h>
+#include <stdio.h>
+
+#include "tensor/tn_error.h"
 
 #include "tensor/tn_random.h"
 
@@ -37,6 +43,10 @@ struct gw_splits {
     struct gw_dataset held_out; /* out-of-distribution set: test images of the held-out classes */
 };
 
+/* The default of gw_data_options.max_memory: 8 GiB, room for CelebA-sized data (200,000
+ * images at 64x64 take 2.5 GB) on an ordinary machine, far below what a forged header asks. */
+#define GW_DATA_MAX_MEMORY_DEFAULT ((uint64_t)8 << 30)
+
 struct gw_data_options {
     enum gw_source source;
     const char *path;        /* folder of the files (fashion-mnist, folder); unused for shapes */
@@ -48,6 +58,8 @@ struct gw_data_options {
     uint64_t seed;           /* seeds the split (and the generated scenes) */
     uint32_t holdout;        /* bit k set: class k is removed from train/valid/test and its
                                 test images form held_out (labelled sources: fashion-mnist) */
+    uint64_t max_memory;     /* bytes of host memory one dataset may take, checked before
+                                loading (0: GW_DATA_MAX_MEMORY_DEFAULT); --max-data-memory */
 };
 
 /* Loads the source and splits it; TN_ERR_IO / TN_ERR_INVALID with a message on failure. */
@@ -79,9 +91,21 @@ enum tn_status gw_image_list(const char *dir, char ***paths, int64_t *count);
 /* Frees a list made by gw_image_list. */
 void gw_image_list_free(char **paths, int64_t count);
 
+/* Images whose declared width x height exceeds this are refused before they are decoded:
+ * 67,108,864 pixels, e.g. 8192 x 8192, more than any camera's photo (a 61-megapixel one is
+ * 9504 x 6336); a larger header is a forged or corrupt one. */
+#define GW_IMAGE_MAX_PIXELS ((uint64_t)1 << 26)
+
 /* Reads one PNG or JPEG file (told apart by content), centre-crops it to a square and resizes
- * it to size x size as planar RGB bytes out[3, size, size]; TN_ERR_INVALID names a bad file. */
+ * it to size x size as planar RGB bytes out[3, size, size]. Only a regular file is opened
+ * (TN_ERR_IO names anything else); TN_ERR_INVALID names a bad file or one over
+ * GW_IMAGE_MAX_PIXELS. Safe to call from parallel threads (large decodes take turns). */
 enum tn_status gw_image_read(const char *path, int size, uint8_t *out);
+
+/* gw_image_read from an open stream f at its start, refusing images over max_pixels; name is
+ * for messages (what the fuzz target calls, with the bytes in a memory stream). */
+enum tn_status gw_image_decode(FILE *f, const char *name, int size, uint64_t max_pixels,
+                               uint8_t *out);
 
 /* Reads a PNG of any type (1-16 bit, gray, gray+alpha, palette, RGB, RGBA) as 8-bit RGB,
  * alpha dropped: *rgb is malloc'ed [height, width, 3] for the caller to free. A missing file
