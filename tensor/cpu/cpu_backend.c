@@ -1,4 +1,6 @@
-/* cpu_backend.c - the CPU backend: host memory copies and the table of CPU kernels. */
+/* cpu_backend.c - the CPU backend: host memory copies and the table of CPU kernels (every
+ * elementwise op's entry comes from the op list), and tn_backend_of, which hands out the
+ * backend of a device type after checking its table once. */
 #include <string.h>
 
 #include "cpu_internal.h"
@@ -51,11 +53,18 @@ static const struct tn_backend cpu_backend = {
 const struct tn_backend *tn_cpu_backend(void) { return &cpu_backend; }
 
 const struct tn_backend *tn_backend_of(enum tn_device_type type) {
+    static bool checked[TN_DEVICE_TYPE_COUNT];
+    const struct tn_backend *backend = NULL;
     switch (type) {
-    case TN_DEVICE_CPU: return &cpu_backend;
+    case TN_DEVICE_CPU: backend = &cpu_backend; break;
 #ifdef GWAE_HAVE_CUDA
-    case TN_DEVICE_CUDA: return tn_cuda_backend();
+    case TN_DEVICE_CUDA: backend = tn_cuda_backend(); break;
 #endif
     default: TN_FATAL("tn_backend_of", "device type %d has no backend in this build", (int)type);
     }
+    if (!checked[type]) {
+        tn_backend_check(backend);
+        checked[type] = true;
+    }
+    return backend;
 }
