@@ -16,17 +16,6 @@ bool ag_set_grad_enabled(bool enabled) {
     return previous;
 }
 
-bool ag_input_differentiable(enum tn_op op, int i) {
-    if (tn_op_info(op)->flags & TN_OPF_NONDIFF) return false;
-    switch (op) {
-    case TN_OP_WHERE: return i != 0;       /* the condition is a mask */
-    case TN_OP_GATHER: return i != 1;      /* the index */
-    case TN_OP_SCATTER_ADD: return i != 0; /* the index */
-    case TN_OP_LEAKY_RELU_GRAD: return i != 0; /* its slope is piecewise constant in x */
-    default: return true;
-    }
-}
-
 void ag_node_release_inputs(struct ag_node *node) {
     for (int i = 0; i < node->n_inputs; i++) {
         tn_release(node->inputs[i]);
@@ -87,7 +76,7 @@ struct tn_tensor *ag_apply(enum tn_op op, int n, struct tn_tensor *const *in,
     bool any = false;
     bool needs[TN_MAX_INPUTS] = {0};
     for (int i = 0; i < n; i++) {
-        needs[i] = in[i]->requires_grad && ag_input_differentiable(op, i);
+        needs[i] = in[i]->requires_grad && tn_op_input_differentiable(op, i);
         any = any || needs[i];
     }
     if (!any) return out;

@@ -35,15 +35,13 @@ void ag_node_release(struct ag_node *node);
 /* Drops the node's input references (after backward without retain_graph). */
 void ag_node_release_inputs(struct ag_node *node);
 
-/* True when input slot i of op carries gradients (false for masks and indices). */
-bool ag_input_differentiable(enum tn_op op, int i);
-
 /* A backward rule: given the gradient g of the node's output, writes into grad_in[i] the
  * gradient of each input i for which want[i] is set. Rules use differentiable ops only. */
 typedef void (*ag_rule_fn)(const struct ag_node *node, struct tn_tensor *g, const bool *want,
                            struct tn_tensor **grad_in);
 
-/* The rule of op, or NULL for ops that are not differentiable. */
+/* The rule of op; aborts for an op that is not differentiable. The first call checks that
+ * the rules cover exactly the differentiable ops of the op list. */
 ag_rule_fn ag_rule_of(enum tn_op op);
 
 #endif

@@ -9,6 +9,8 @@
  *
  * Notation: y = f(x) is the op, g = dL/dy, and sum_to(v, shape) undoes broadcasting.
  */
+#include <stdio.h>
+
 #include "ag.h"
 #include "ag_node.h"
 
@@ -393,8 +395,26 @@ static const ag_rule_fn rules[TN_OP_COUNT] = {
     [TN_OP_PDIST] = rule_pdist,
 };
 
+/* Aborts, naming every op at fault, unless rules[] holds a rule for exactly the ops that the
+ * op list calls differentiable (those without TN_OPF_NONDIFF). */
+static void check_rules(void) {
+    char faults[512] = "";
+    size_t used = 0;
+    for (int op = 0; op < TN_OP_COUNT; op++) {
+        bool differentiable = !(tn_op_info(op)->flags & TN_OPF_NONDIFF);
+        if (differentiable != (rules[op] != NULL) && used < sizeof faults)
+            used += (size_t)snprintf(faults + used, sizeof faults - used, " %s (%s)", tn_op_name(op),
+                                     differentiable ? "no rule" : "NONDIFF, has a rule");
+    }
+    TN_CHECK(used == 0, "ag_rule_of", "the rules do not match the op list:%s", faults);
+}
+
 ag_rule_fn ag_rule_of(enum tn_op op) {
-    ag_rule_fn rule = rules[op];
-    TN_CHECK(rule != NULL, tn_op_name(op), "has no backward rule (it is not differentiable)");
-    return rule;
+    static bool checked;
+    if (!checked) {
+        check_rules();
+        checked = true;
+    }
+    TN_CHECK(rules[op] != NULL, tn_op_name(op), "has no backward rule (it is not differentiable)");
+    return rules[op];
 }

@@ -102,6 +102,10 @@ target_compile_options(tensor_cuda PRIVATE
 target_compile_definitions(tensor_cuda PRIVATE CUDNN_WARN_DEPRECATED)
 set_source_files_properties(${CMAKE_SOURCE_DIR}/tensor/cuda/cuda_dnn.c PROPERTIES
   COMPILE_OPTIONS "-Wno-deprecated-declarations")
+# The elementwise kernels compile the CPU's formulas (tensor/tn_op_list.h); without fused
+# multiply-adds every product and sum rounds as it does in ISO C on the CPU.
+set_source_files_properties(${CMAKE_SOURCE_DIR}/tensor/cuda/cuda_elementwise.cu PROPERTIES
+  COMPILE_OPTIONS "--fmad=false")
 
 target_include_directories(tensor_cuda PRIVATE ${GWAE_CUDNN_INCLUDE_DIR})
 # tensor_cuda calls into tensor (allocator, errors, tn_op_run) and tensor into tensor_cuda

@@ -35,10 +35,6 @@ void nn_init_uniform(struct tn_tensor *t, float lo, float hi, struct tn_rng *rng
     tn_fill_uniform(t, rng, lo, hi);
 }
 
-void nn_init_normal(struct tn_tensor *t, float mean, float std, struct tn_rng *rng) {
-    tn_fill_normal(t, rng, mean, std);
-}
-
 void nn_init_constant(struct tn_tensor *t, float value) {
     float *host = malloc((size_t)(t->numel ? t->numel : 1) * sizeof(float));
     TN_CHECK(host, "nn_init_constant", "out of host memory");

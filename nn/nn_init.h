@@ -40,9 +40,6 @@ double nn_init_bias_bound(int64_t fan_in);
 /* Fills t with U(lo, hi) values drawn from rng (row-major order). */
 void nn_init_uniform(struct tn_tensor *t, float lo, float hi, struct tn_rng *rng);
 
-/* Fills t with N(mean, std^2) values drawn from rng. */
-void nn_init_normal(struct tn_tensor *t, float mean, float std, struct tn_rng *rng);
-
 /* Fills t with value (draws nothing). */
 void nn_init_constant(struct tn_tensor *t, float value);
 

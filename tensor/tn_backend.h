@@ -1,10 +1,12 @@
 /* tn_backend.h - what a backend supplies: memory copies and one kernel per op.
  *
  * A kernel gets an allocated output and the inputs, all on the backend's device, and
- * computes; it never touches autograd. It may make temporaries (a dense copy of a strided
- * input) inside a scope of its own that it closes before returning. A NULL entry means the
- * backend has no kernel for that op, which tn_op_run reports by name: there is no silent
- * fallback to another device.
+ * computes; it never touches autograd and never calls tn_op_run (a kernel that needs another
+ * op's work calls that kernel, or a helper of its backend, directly). It may make temporaries
+ * (a dense copy of a strided input) inside a scope of its own that it closes before returning.
+ * Every op that is not a view has a kernel in every backend, and a view op has none:
+ * tn_backend_of checks a backend's table against the op list when it first hands it out, and
+ * aborts naming every op at fault. There is no silent fallback to another device.
  */
 #ifndef TN_BACKEND_H
 #define TN_BACKEND_H
@@ -42,8 +44,13 @@ struct tn_backend {
     tn_kernel_fn kernels[TN_OP_COUNT];
 };
 
-/* The backend of a device type (aborts if that backend was not built). */
+/* The backend of a device type (aborts if that backend was not built); its table is checked
+ * with tn_backend_check the first time. */
 const struct tn_backend *tn_backend_of(enum tn_device_type type);
+
+/* Aborts, naming every op at fault, when backend lacks the kernel of an op that is not a view
+ * or has one for a view op (which never runs). */
+void tn_backend_check(const struct tn_backend *backend);
 
 /* The CPU backend. */
 const struct tn_backend *tn_cpu_backend(void);

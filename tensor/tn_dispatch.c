@@ -4,6 +4,7 @@
  * have no kernel; they only compute strides) or allocate the output and call the kernel of
  * the inputs' backend. Nothing here records a graph; autograd wraps this function.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "tn_backend.h"
@@ -90,6 +91,19 @@ static struct tn_tensor *run_view(enum tn_op op, struct tn_tensor *x,
     return tn_view(x, ndim, shape, strides, offset);
 }
 
+void tn_backend_check(const struct tn_backend *backend) {
+    char faults[1024] = "";
+    size_t used = 0;
+    for (int op = 0; op < TN_OP_COUNT; op++) {
+        bool view = tn_op_info(op)->flags & TN_OPF_VIEW;
+        if (view == (backend->kernels[op] != NULL) && used < sizeof faults)
+            used += (size_t)snprintf(faults + used, sizeof faults - used, " %s (%s)",
+                                     tn_op_name(op), view ? "a view, has a kernel" : "no kernel");
+    }
+    TN_CHECK(used == 0, "tn_backend_check", "the kernel table of backend %s does not match the "
+             "op list:%s", backend->name, faults);
+}
+
 struct tn_tensor *tn_op_run(enum tn_op op, int n, struct tn_tensor *const *in,
                             const struct tn_op_params *p) {
     const struct tn_op_info *info = tn_op_info(op);
@@ -111,8 +125,7 @@ struct tn_tensor *tn_op_run(enum tn_op op, int n, struct tn_tensor *const *in,
     /* the kernel is the input's backend's; only TO_DEVICE writes to another device */
     struct tn_device device = op == TN_OP_TO_DEVICE ? p->device : in[0]->storage->device;
     const struct tn_backend *backend = tn_backend_of(in[0]->storage->device.type);
-    tn_kernel_fn kernel = backend->kernels[op];
-    TN_CHECK(kernel != NULL, info->name, "not implemented on backend %s", backend->name);
+    tn_kernel_fn kernel = backend->kernels[op]; /* never NULL: tn_backend_of checked the table */
     struct tn_tensor *out = tn_empty(device, ndim, shape);
     if (out->numel == 0) return out;
     if (!tn_profile_enabled()) {

@@ -1,4 +1,5 @@
-/* tn_op_info.c - the metadata table: names, arity, flags and shape inference of every op.
+/* tn_op_info.c - the metadata table built from the op list (tn_op_list.h): names, arity,
+ * flags and the shape inference functions the list names.
  *
  * Shape inference is the single place where an op's arguments are validated, so every
  * backend gets the same checks and the same messages.
@@ -295,60 +296,15 @@ static void infer_pdist(enum tn_op op, int n, struct tn_tensor *const *in,
     shape[0] = shape[1] = in[0]->shape[0];
 }
 
-#define infer_ADD infer_elementwise
-#define infer_SUB infer_elementwise
-#define infer_MUL infer_elementwise
-#define infer_DIV infer_elementwise
-#define infer_WHERE infer_elementwise
-#define infer_GT infer_elementwise
-#define infer_GE infer_elementwise
-#define infer_LT infer_elementwise
-#define infer_LE infer_elementwise
-#define infer_EQ infer_elementwise
-#define infer_NE infer_elementwise
-#define infer_NEG infer_elementwise
-#define infer_ADD_SCALAR infer_elementwise
-#define infer_MUL_SCALAR infer_elementwise
-#define infer_POW_SCALAR infer_elementwise
-#define infer_EXP infer_elementwise
-#define infer_LOG infer_elementwise
-#define infer_SQRT infer_elementwise
-#define infer_ABS infer_elementwise
-#define infer_SIGN infer_elementwise
-#define infer_CLAMP infer_elementwise
-#define infer_SIGMOID infer_elementwise
-#define infer_TANH infer_elementwise
-#define infer_SILU infer_elementwise
-#define infer_RELU infer_elementwise
-#define infer_LEAKY_RELU infer_elementwise
-#define infer_SILU_GRAD infer_elementwise
-#define infer_LEAKY_RELU_GRAD infer_elementwise
-#define infer_SUM infer_reduce
-#define infer_AMAX infer_reduce
-#define infer_ARGMAX infer_argmax
-#define infer_MATMUL infer_matmul
-#define infer_RESHAPE infer_target_shape
-#define infer_PERMUTE infer_permute
-#define infer_EXPAND infer_target_shape
-#define infer_SLICE infer_slice
-#define infer_UNSLICE infer_slice
-#define infer_CONTIGUOUS infer_same
-#define infer_TO_DEVICE infer_same
-#define infer_CONCAT infer_concat
-#define infer_PAD infer_pad
-#define infer_PAD_ADJOINT infer_pad
-#define infer_CONV2D infer_conv
-#define infer_CONV2D_GRAD_INPUT infer_conv
-#define infer_CONV2D_GRAD_WEIGHT infer_conv
-#define infer_GATHER infer_gather
-#define infer_SCATTER_ADD infer_gather
-#define infer_ARGSORT infer_argsort
-#define infer_PDIST infer_pdist
-
+/* The table, from the list: elementwise ops share one inference, the others name theirs. */
 static const struct tn_op_info op_infos[TN_OP_COUNT] = {
-#define TN_OP_INFO(name, n, flags) [TN_OP_##name] = {#name, n, flags, infer_##name},
-    TN_OP_LIST(TN_OP_INFO)
-#undef TN_OP_INFO
+#define INFO_ELEMENTWISE(name, n, flags, formula) \
+    [TN_OP_##name] = {#name, n, (flags) | TN_OPF_ELEMENTWISE, infer_elementwise},
+#define INFO(name, n, flags, infer) [TN_OP_##name] = {#name, n, flags, infer},
+    TN_OP_LIST_ELEMENTWISE(INFO_ELEMENTWISE)
+    TN_OP_LIST_OTHER(INFO)
+#undef INFO
+#undef INFO_ELEMENTWISE
 };
 
 const struct tn_op_info *tn_op_info(enum tn_op op) {
@@ -357,3 +313,9 @@ const struct tn_op_info *tn_op_info(enum tn_op op) {
 }
 
 const char *tn_op_name(enum tn_op op) { return tn_op_info(op)->name; }
+
+bool tn_op_input_differentiable(enum tn_op op, int i) {
+    TN_CHECK(i >= 0 && i < TN_MAX_INPUTS, tn_op_name(op), "no input slot %d", i);
+    unsigned flags = tn_op_info(op)->flags;
+    return !(flags & TN_OPF_NONDIFF) && !(flags & (unsigned)TN_OPF_NOGRAD(i));
+}

@@ -114,7 +114,7 @@ Test(cuda, kernel_table_covers_every_op) {
     cr_assert_eq(cuda->type, TN_DEVICE_CUDA);
     cr_assert(cuda->copy_from_host && cuda->copy_to_host && cuda->fill);
     int missing = 0;
-#define CHECK_OP(name, n, flags)                                                     \
+#define CHECK_OP(name, n, flags, extra)                                              \
     if (!((flags) & TN_OPF_VIEW) && !cuda->kernels[TN_OP_##name]) {                  \
         cr_log_error("op %s has no CUDA kernel", #name);                             \
         missing++;                                                                   \

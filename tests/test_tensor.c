@@ -12,7 +12,7 @@
 #include <stdlib.h>
 
 #include "helpers/test_support.h"
-#include "tensor/tn_update.h"
+#include "tensor/tn_backend.h"
 
 LEAK_CHECKED_SUITE(tensor);
 
@@ -519,6 +519,18 @@ Test(tensor, philox_normal_has_mean_zero_and_std_one) {
 }
 
 /* ---- programmer errors ---- */
+
+Test(tensor, cpu_kernel_table_matches_the_op_list) {
+    tn_backend_check(tn_cpu_backend()); /* returns: a kernel for every op but the views */
+    cr_assert_null(tn_cpu_backend()->kernels[TN_OP_RESHAPE]);
+    cr_assert_not_null(tn_cpu_backend()->kernels[TN_OP_SIGMOID]);
+}
+
+Test(tensor, a_kernel_table_missing_an_op_aborts, .signal = SIGABRT) {
+    struct tn_backend partial = *tn_cpu_backend();
+    partial.kernels[TN_OP_PDIST] = NULL;
+    tn_backend_check(&partial);
+}
 
 Test(tensor, matmul_of_mismatched_shapes_aborts, .signal = SIGABRT) {
     struct tn_tensor *a = tn_zeros(TN_CPU, 2, (int64_t[]){2, 3});

@@ -1,11 +1,12 @@
 /* frechet.c - the Frechet distance between two feature sets (FID when the features
- * are Inception pool features): mean and covariance, and a cyclic Jacobi eigensolver for the
- * symmetric matrix square roots it needs.
+ * are Inception pool features): mean and covariance, and the symmetric eigendecompositions
+ * (LAPACK's dsyevd, from OpenBLAS) that its matrix square roots need.
  *
  * The features themselves (a network) are the tool's. The official code takes scipy's sqrtm
  * of the non-symmetric product c1 c2; here the same trace comes from the symmetric matrix
  * c1^1/2 c2 c1^1/2, which has the same eigenvalues, so no complex parts appear.
  */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,75 +38,41 @@ void gw_mean_cov(const float *feat, int64_t n, int64_t dim, double *mean, double
         }
 }
 
-/* Rotates columns p and q of the rows x rows matrix m by (c, s): m <- m J. */
-static void rotate_columns(double *m, int64_t rows, int64_t p, int64_t q, double c, double s) {
-    for (int64_t k = 0; k < rows; k++) {
-        double x = m[k * rows + p], y = m[k * rows + q];
-        m[k * rows + p] = c * x - s * y;
-        m[k * rows + q] = s * x + c * y;
-    }
-}
-
-/* An eigenvalue and the column it came from, for sorting eigenpairs. */
-struct eigen_slot {
-    double value;
-    int64_t column;
-};
-
-static int by_value(const void *pa, const void *pb) {
-    double a = ((const struct eigen_slot *)pa)->value, b = ((const struct eigen_slot *)pb)->value;
-    return (a > b) - (a < b);
-}
+/* LAPACK's symmetric eigensolver (divide and conquer), exported by OpenBLAS, which ships no
+ * prototype for it: the Fortran interface, every argument by address, and the hidden lengths
+ * of the two one-character strings at the end, as gfortran passes them. */
+void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda,
+             double *w, double *work, const int *lwork, int *iwork, const int *liwork,
+             int *info, size_t jobz_len, size_t uplo_len);
 
 void gw_symmetric_eigen(const double *a, int64_t dim, double *values, double *vectors) {
-    TN_CHECK(a && values && dim > 0, "gw_symmetric_eigen", "NULL matrix or dim < 1");
+    TN_CHECK(a && values && dim > 0 && dim <= INT_MAX, "gw_symmetric_eigen",
+             "NULL matrix or dim outside [1, INT_MAX]");
     size_t bytes = (size_t)(dim * dim) * sizeof(double);
-    double *w = malloc(bytes), *v = vectors ? malloc(bytes) : NULL;
-    TN_CHECK(w && (v || !vectors), "gw_symmetric_eigen", "out of memory (dim %lld)",
-             (long long)dim);
-    memcpy(w, a, bytes);
-    if (v)
-        for (int64_t k = 0; k < dim * dim; k++) v[k] = k % (dim + 1) == 0 ? 1.0 : 0.0;
-
-    double total = 0.0;
-    for (int64_t k = 0; k < dim * dim; k++) total += w[k] * w[k];
-    /* Each sweep zeroes every off-diagonal pair once (O(dim^3)); convergence is quadratic, so
-     * a handful of sweeps bring the off-diagonal mass to round-off. */
-    for (int sweep = 0; sweep < 64; sweep++) {
-        double off = 0.0;
-        for (int64_t p = 0; p < dim; p++)
-            for (int64_t q = p + 1; q < dim; q++) off += 2.0 * w[p * dim + q] * w[p * dim + q];
-        if (off <= 1e-30 * total || off == 0.0) break;
-        for (int64_t p = 0; p < dim; p++)
-            for (int64_t q = p + 1; q < dim; q++) {
-                double apq = w[p * dim + q];
-                if (apq == 0.0) continue;
-                double theta = (w[q * dim + q] - w[p * dim + p]) / (2.0 * apq);
-                /* the smaller root of t^2 + 2 t theta - 1 = 0: the rotation by at most pi/4 */
-                double t = (theta >= 0 ? 1.0 : -1.0) / (fabs(theta) + sqrt(theta * theta + 1.0));
-                double c = 1.0 / sqrt(t * t + 1.0), s = t * c;
-                rotate_columns(w, dim, p, q, c, s);
-                for (int64_t k = 0; k < dim; k++) { /* rows: w <- J^T w */
-                    double x = w[p * dim + k], y = w[q * dim + k];
-                    w[p * dim + k] = c * x - s * y;
-                    w[q * dim + k] = s * x + c * y;
-                }
-                w[p * dim + q] = w[q * dim + p] = 0.0;
-                if (v) rotate_columns(v, dim, p, q, c, s);
-            }
-    }
-
-    struct eigen_slot *order = malloc((size_t)dim * sizeof *order);
-    TN_CHECK(order, "gw_symmetric_eigen", "out of memory");
-    for (int64_t k = 0; k < dim; k++) order[k] = (struct eigen_slot){w[k * dim + k], k};
-    qsort(order, (size_t)dim, sizeof *order, by_value);
-    for (int64_t k = 0; k < dim; k++) values[k] = order[k].value;
-    if (v)
+    double *w = malloc(bytes);
+    TN_CHECK(w, "gw_symmetric_eigen", "out of memory (dim %lld)", (long long)dim);
+    memcpy(w, a, bytes); /* symmetric: its row-major and column-major forms are the same */
+    const char jobz = vectors ? 'V' : 'N', uplo = 'U';
+    int n = (int)dim, lwork = -1, liwork = -1, iwork_size = 0, info = 0;
+    double work_size = 0.0;
+    dsyevd_(&jobz, &uplo, &n, w, &n, values, &work_size, &lwork, &iwork_size, &liwork, &info,
+            1, 1); /* a query: the workspace sizes */
+    TN_CHECK(info == 0, "gw_symmetric_eigen", "dsyevd workspace query failed (info %d)", info);
+    lwork = (int)work_size;
+    liwork = iwork_size;
+    double *work = malloc((size_t)lwork * sizeof *work);
+    int *iwork = malloc((size_t)liwork * sizeof *iwork);
+    TN_CHECK(work && iwork, "gw_symmetric_eigen", "out of memory (dim %lld)", (long long)dim);
+    dsyevd_(&jobz, &uplo, &n, w, &n, values, work, &lwork, iwork, &liwork, &info, 1, 1);
+    TN_CHECK(info == 0, "gw_symmetric_eigen", "dsyevd did not converge (info %d)", info);
+    /* w holds eigenvector k in its column-major column k, i.e. in row k of the row-major
+     * array; values come back ascending */
+    if (vectors)
         for (int64_t i = 0; i < dim; i++)
-            for (int64_t k = 0; k < dim; k++) vectors[i * dim + k] = v[i * dim + order[k].column];
-    free(order);
+            for (int64_t k = 0; k < dim; k++) vectors[i * dim + k] = w[k * dim + i];
+    free(work);
+    free(iwork);
     free(w);
-    free(v);
 }
 
 /* The symmetric square root of the PSD matrix c (negative round-off eigenvalues as 0). */

@@ -1,4 +1,6 @@
-/* cpu_backend.c - the CPU backend: host memory copies and the table of CPU kernels. */
+/* cpu_backend.c - the CPU backend: host memory copies and the table of CPU kernels (every
+ * elementwise op's entry comes from the op list), and tn_backend_of, which hands out the
+ * backend of a device type after checking its table once. */
 #include <string.h>
 
 #include "cpu_internal.h"
@@ -25,34 +27,9 @@ static const struct tn_backend cpu_backend = {
     .copy = cpu_copy_strided,
     .kernels =
         {
-            [TN_OP_ADD] = cpu_kernel_binary,
-            [TN_OP_SUB] = cpu_kernel_binary,
-            [TN_OP_MUL] = cpu_kernel_binary,
-            [TN_OP_DIV] = cpu_kernel_binary,
-            [TN_OP_WHERE] = cpu_kernel_where,
-            [TN_OP_GT] = cpu_kernel_binary,
-            [TN_OP_GE] = cpu_kernel_binary,
-            [TN_OP_LT] = cpu_kernel_binary,
-            [TN_OP_LE] = cpu_kernel_binary,
-            [TN_OP_EQ] = cpu_kernel_binary,
-            [TN_OP_NE] = cpu_kernel_binary,
-            [TN_OP_NEG] = cpu_kernel_unary,
-            [TN_OP_ADD_SCALAR] = cpu_kernel_unary,
-            [TN_OP_MUL_SCALAR] = cpu_kernel_unary,
-            [TN_OP_POW_SCALAR] = cpu_kernel_unary,
-            [TN_OP_EXP] = cpu_kernel_unary,
-            [TN_OP_LOG] = cpu_kernel_unary,
-            [TN_OP_SQRT] = cpu_kernel_unary,
-            [TN_OP_ABS] = cpu_kernel_unary,
-            [TN_OP_SIGN] = cpu_kernel_unary,
-            [TN_OP_CLAMP] = cpu_kernel_unary,
-            [TN_OP_SIGMOID] = cpu_kernel_unary,
-            [TN_OP_TANH] = cpu_kernel_unary,
-            [TN_OP_SILU] = cpu_kernel_unary,
-            [TN_OP_RELU] = cpu_kernel_unary,
-            [TN_OP_LEAKY_RELU] = cpu_kernel_unary,
-            [TN_OP_SILU_GRAD] = cpu_kernel_binary,
-            [TN_OP_LEAKY_RELU_GRAD] = cpu_kernel_binary,
+#define ELEMENTWISE(name, n, flags, formula) [TN_OP_##name] = cpu_kernel_elementwise,
+            TN_OP_LIST_ELEMENTWISE(ELEMENTWISE)
+#undef ELEMENTWISE
             [TN_OP_SUM] = cpu_kernel_reduce,
             [TN_OP_AMAX] = cpu_kernel_reduce,
             [TN_OP_ARGMAX] = cpu_kernel_argmax,
@@ -76,11 +53,18 @@ static const struct tn_backend cpu_backend = {
 const struct tn_backend *tn_cpu_backend(void) { return &cpu_backend; }
 
 const struct tn_backend *tn_backend_of(enum tn_device_type type) {
+    static bool checked[TN_DEVICE_TYPE_COUNT];
+    const struct tn_backend *backend = NULL;
     switch (type) {
-    case TN_DEVICE_CPU: return &cpu_backend;
+    case TN_DEVICE_CPU: backend = &cpu_backend; break;
 #ifdef GWAE_HAVE_CUDA
-    case TN_DEVICE_CUDA: return tn_cuda_backend();
+    case TN_DEVICE_CUDA: backend = tn_cuda_backend(); break;
 #endif
     default: TN_FATAL("tn_backend_of", "device type %d has no backend in this build", (int)type);
     }
+    if (!checked[type]) {
+        tn_backend_check(backend);
+        checked[type] = true;
+    }
+    return backend;
 }

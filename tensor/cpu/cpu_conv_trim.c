@@ -122,7 +122,8 @@ bool cpu_conv_trim(const struct tn_kernel_args *a, const int64_t *x_shape,
     } else { /* CONV2D_GRAD_WEIGHT: the used taps' gradient, zeros elsewhere */
         p.shape[2] = rows;
         p.shape[3] = cols;
-        struct tn_tensor *dw = tn_op_run(TN_OP_CONV2D_GRAD_WEIGHT, 2, a->in, &p);
+        struct tn_tensor *dw = tn_empty(TN_CPU, 4, crop_shape);
+        cpu_kernel_conv2d_grad_weight(&(struct tn_kernel_args){a->op, dw, 2, a->in, &p});
         memset(tn_data(a->out), 0, sizeof(float) * (size_t)a->out->numel);
         copy_taps(tn_data(a->out), planes, kh, kw, tn_data(dw), r0, rows, c0, cols, true);
     }

@@ -68,9 +68,8 @@ struct tn_tensor *cpu_dense(struct tn_tensor *t);
 void cpu_copy_strided(struct tn_tensor *dst, const struct tn_tensor *src);
 
 /* Kernels, one per op family file. */
-void cpu_kernel_binary(const struct tn_kernel_args *a);
-void cpu_kernel_unary(const struct tn_kernel_args *a);
-void cpu_kernel_where(const struct tn_kernel_args *a);
+/* every op of TN_OP_LIST_ELEMENTWISE */
+void cpu_kernel_elementwise(const struct tn_kernel_args *a);
 void cpu_kernel_reduce(const struct tn_kernel_args *a);
 void cpu_kernel_argmax(const struct tn_kernel_args *a);
 void cpu_kernel_matmul(const struct tn_kernel_args *a);

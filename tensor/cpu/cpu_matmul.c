@@ -24,8 +24,7 @@ static bool gemm_layout(const struct tn_tensor *t, CBLAS_TRANSPOSE *trans, int64
 static struct tn_tensor *dense_if_needed(struct tn_tensor *t, CBLAS_TRANSPOSE *trans,
                                          int64_t *ld) {
     if (gemm_layout(t, trans, ld)) return t;
-    struct tn_op_params none = {0};
-    struct tn_tensor *dense = tn_op_run(TN_OP_CONTIGUOUS, 1, &t, &none);
+    struct tn_tensor *dense = cpu_dense(t);
     gemm_layout(dense, trans, ld);
     return dense;
 }

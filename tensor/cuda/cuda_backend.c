@@ -227,9 +227,7 @@ static void after_kernel(const struct tn_kernel_args *a) {
         after_kernel(a);                                                       \
     }
 
-CHECKED(cuda_kernel_binary)
-CHECKED(cuda_kernel_unary)
-CHECKED(cuda_kernel_where)
+CHECKED(cuda_kernel_elementwise)
 CHECKED(cuda_kernel_reduce)
 CHECKED(cuda_kernel_argmax)
 CHECKED(cuda_kernel_matmul)
@@ -256,34 +254,10 @@ static const struct tn_backend cuda_backend = {
     .update = cuda_update,
     .kernels =
         {
-            [TN_OP_ADD] = cuda_kernel_binary_checked,
-            [TN_OP_SUB] = cuda_kernel_binary_checked,
-            [TN_OP_MUL] = cuda_kernel_binary_checked,
-            [TN_OP_DIV] = cuda_kernel_binary_checked,
-            [TN_OP_WHERE] = cuda_kernel_where_checked,
-            [TN_OP_GT] = cuda_kernel_binary_checked,
-            [TN_OP_GE] = cuda_kernel_binary_checked,
-            [TN_OP_LT] = cuda_kernel_binary_checked,
-            [TN_OP_LE] = cuda_kernel_binary_checked,
-            [TN_OP_EQ] = cuda_kernel_binary_checked,
-            [TN_OP_NE] = cuda_kernel_binary_checked,
-            [TN_OP_NEG] = cuda_kernel_unary_checked,
-            [TN_OP_ADD_SCALAR] = cuda_kernel_unary_checked,
-            [TN_OP_MUL_SCALAR] = cuda_kernel_unary_checked,
-            [TN_OP_POW_SCALAR] = cuda_kernel_unary_checked,
-            [TN_OP_EXP] = cuda_kernel_unary_checked,
-            [TN_OP_LOG] = cuda_kernel_unary_checked,
-            [TN_OP_SQRT] = cuda_kernel_unary_checked,
-            [TN_OP_ABS] = cuda_kernel_unary_checked,
-            [TN_OP_SIGN] = cuda_kernel_unary_checked,
-            [TN_OP_CLAMP] = cuda_kernel_unary_checked,
-            [TN_OP_SIGMOID] = cuda_kernel_unary_checked,
-            [TN_OP_TANH] = cuda_kernel_unary_checked,
-            [TN_OP_SILU] = cuda_kernel_unary_checked,
-            [TN_OP_RELU] = cuda_kernel_unary_checked,
-            [TN_OP_LEAKY_RELU] = cuda_kernel_unary_checked,
-            [TN_OP_SILU_GRAD] = cuda_kernel_binary_checked,
-            [TN_OP_LEAKY_RELU_GRAD] = cuda_kernel_binary_checked,
+#define ELEMENTWISE(name, n, flags, formula)                                                \
+    [TN_OP_##name] = cuda_kernel_elementwise_checked,
+            TN_OP_LIST_ELEMENTWISE(ELEMENTWISE)
+#undef ELEMENTWISE
             [TN_OP_SUM] = cuda_kernel_reduce_checked,
             [TN_OP_AMAX] = cuda_kernel_reduce_checked,
             [TN_OP_ARGMAX] = cuda_kernel_argmax_checked,

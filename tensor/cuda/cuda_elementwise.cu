@@ -3,9 +3,11 @@
  * One grid-stride kernel per arity, templated on the addressing: dense (the loop merged to
  * one dim: offset = i * stride, stride 1 or 0) or strided (offsets from the linear index by
  * division over the merged shape, in 32-bit arithmetic when every offset fits). The function
- * is a switch on a value uniform across the grid, so it costs no divergence; the formulas are
- * those of cpu_elementwise.c in the same float functions (no fast-math). Broadcasting is
- * stride 0. Holds no plan building: cuda_ops.c merges dims and picks the op code.
+ * is a switch on the op (enum tn_op), a value uniform across the grid, so it costs no
+ * divergence. Its cases are compiled from the formulas of the op list (tn_op_list.h), the
+ * very expressions cpu_elementwise.c compiles, with the functions of tn_elementwise.h; this
+ * file is built with --fmad=false (cmake/cuda.cmake), so each multiply and add rounds as it
+ * does on the CPU. Broadcasting is stride 0. Holds no plan building: cuda_ops.c merges dims.
  */
 #include <cuda_runtime.h>
 #include <stdint.h>
@@ -13,47 +15,21 @@
 extern "C" {
 #include "cuda_launch.h"
 }
+#include "../tn_elementwise.h"
 #include "cuda_grid.cuh"
 
 namespace {
 
-__device__ __forceinline__ float sigmoid_f(float x) { return 1.0f / (1.0f + expf(-x)); }
-
+/* out = the op's formula; the CPU reference is the same line of the op list, compiled by
+ * cpu_kernel_elementwise. CONTIGUOUS is the strided copy (CONTIGUOUS, UNSLICE, CONCAT). */
 __device__ __forceinline__ float apply(int op, float x, float y, float z, float s0, float s1) {
     switch (op) {
-    case CUDA_EW_COPY: return x;
-    case CUDA_EW_ADD: return x + y;
-    case CUDA_EW_SUB: return x - y;
-    case CUDA_EW_MUL: return x * y;
-    case CUDA_EW_DIV: return x / y;
-    case CUDA_EW_GT: return x > y ? 1.0f : 0.0f;
-    case CUDA_EW_GE: return x >= y ? 1.0f : 0.0f;
-    case CUDA_EW_LT: return x < y ? 1.0f : 0.0f;
-    case CUDA_EW_LE: return x <= y ? 1.0f : 0.0f;
-    case CUDA_EW_EQ: return x == y ? 1.0f : 0.0f;
-    case CUDA_EW_NE: return x != y ? 1.0f : 0.0f;
-    case CUDA_EW_NEG: return -x;
-    case CUDA_EW_ADD_SCALAR: return x + s0;
-    case CUDA_EW_MUL_SCALAR: return x * s0;
-    case CUDA_EW_POW_SCALAR: return s0 == 2.0f ? x * x : (s0 == 1.0f ? x : powf(x, s0));
-    case CUDA_EW_EXP: return expf(x);
-    case CUDA_EW_LOG: return logf(x);
-    case CUDA_EW_SQRT: return sqrtf(x);
-    case CUDA_EW_ABS: return fabsf(x);
-    case CUDA_EW_SIGN: return x > 0.0f ? 1.0f : (x < 0.0f ? -1.0f : 0.0f);
-    case CUDA_EW_CLAMP: return x < s0 ? s0 : (x > s1 ? s1 : x);
-    case CUDA_EW_SIGMOID: return sigmoid_f(x);
-    case CUDA_EW_TANH: return tanhf(x);
-    case CUDA_EW_SILU: return x * sigmoid_f(x);
-    case CUDA_EW_RELU: return x > 0.0f ? x : 0.0f;
-    case CUDA_EW_LEAKY_RELU: return x > 0.0f ? x : s0 * x;
-    case CUDA_EW_SILU_GRAD: {
-        float s = sigmoid_f(x);
-        return y * s * (1.0f + x * (1.0f - s));
-    }
-    case CUDA_EW_LEAKY_RELU_GRAD: return x > 0.0f ? y : s0 * y;
-    case CUDA_EW_WHERE: return x != 0.0f ? y : z;
-    default: return __int_as_float(0x7fc00000); /* unreachable: the host checks op codes */
+    case TN_OP_CONTIGUOUS: return x;
+#define CASE(name, n, flags, formula) \
+    case TN_OP_##name: return formula;
+        TN_OP_LIST_ELEMENTWISE(CASE)
+#undef CASE
+    default: return __int_as_float(0x7fc00000); /* unreachable: the host passes list ops */
     }
 }
 
@@ -133,7 +109,7 @@ void launch_n(const cuda_loop &L, float *out, const float *a, const float *b, co
 
 } // namespace
 
-extern "C" cudaError_t cuda_launch_elementwise(enum cuda_ew op, const struct cuda_loop *loop,
+extern "C" cudaError_t cuda_launch_elementwise(enum tn_op op, const struct cuda_loop *loop,
                                                float *out, const float *a, const float *b,
                                                const float *c, float s0, float s1,
                                                cudaStream_t stream) {

@@ -33,6 +33,8 @@ __device__ __forceinline__ int64_t plane_offset(const cuda_pad &P, int64_t p) {
     return off;
 }
 
+/* CPU reference: cpu_kernel_pad (cpu_index.c), out[p, i, j] = x[p, i - top, j - left], 0 or
+ * the nearest border cell outside x. */
 __global__ void pad_kernel(const cuda_pad P, const float *x, float *out) {
     const int64_t step = (int64_t)gridDim.x * blockDim.x;
     for (int64_t e = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; e < P.numel; e += step) {
@@ -48,7 +50,8 @@ __global__ void pad_kernel(const cuda_pad P, const float *x, float *out) {
 }
 
 /* Output cell (i, j) of the cropped image receives padded cells [lo, hi] of each dim: its own
- * cell, plus the whole border band for the first and last row or column under replicate. */
+ * cell, plus the whole border band for the first and last row or column under replicate.
+ * CPU reference: cpu_kernel_pad_adjoint (cpu_index.c), which adds the same cells in this order. */
 __global__ void pad_adjoint_kernel(const cuda_pad P, const float *g, float *out) {
     const int64_t step = (int64_t)gridDim.x * blockDim.x;
     for (int64_t e = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; e < P.numel; e += step) {
@@ -92,7 +95,8 @@ __device__ void report(cuda_index_error *err, int op, float v, int64_t bound) {
     }
 }
 
-/* operands: 0 out, 1 x, 2 idx; lines over idx's shape */
+/* operands: 0 out, 1 x, 2 idx; lines over idx's shape.
+ * CPU reference: cpu_kernel_gather (cpu_index.c), out[l, j] = x[l, idx[l, j]]. */
 __global__ void gather_kernel(const cuda_lines L, int64_t x_len, float *out, const float *x,
                               const float *idx, cuda_index_error *err) {
     const int64_t n = L.lines * L.len, step = (int64_t)gridDim.x * blockDim.x;
@@ -107,7 +111,9 @@ __global__ void gather_kernel(const cuda_lines L, int64_t x_len, float *out, con
     }
 }
 
-/* operands: 0 out, 1 idx, 2 src; one thread per output element (l, k) */
+/* operands: 0 out, 1 idx, 2 src; one thread per output element (l, k).
+ * CPU reference: cpu_kernel_scatter_add (cpu_index.c), out[l, idx[l, j]] += src[l, j] for j
+ * ascending, the order of this scan. */
 __global__ void scatter_scan_kernel(const cuda_lines L, int64_t out_len, float *out,
                                     const float *idx, const float *src) {
     const int64_t n = L.lines * out_len, step = (int64_t)gridDim.x * blockDim.x;
@@ -155,7 +161,8 @@ __global__ void scatter_atomic_kernel(const cuda_lines L, int64_t out_len, float
 constexpr int kTile = 16;
 
 /* out[i, j] = sqrt(sum_k (x[i,k] - x[j,k])^2) in double, k ascending, rounded without fused
- * multiply-adds: the CPU's operations in its order, and out[i, j] == out[j, i] exactly. */
+ * multiply-adds: the CPU's operations in its order, and out[i, j] == out[j, i] exactly.
+ * CPU reference: cpu_kernel_pdist and squared_distance (cpu_distance.c). */
 __global__ void pdist_kernel(const float *x, int64_t rows, int64_t dim, float *out) {
     __shared__ float xi[kTile][kTile + 1], xj[kTile][kTile + 1];
     const int ty = threadIdx.y, tx = threadIdx.x;

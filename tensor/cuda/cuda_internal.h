@@ -83,9 +83,8 @@ struct tn_tensor *cuda_dense(struct tn_tensor *t);
 /* ---- kernels, one per op family file ---- */
 
 /* cuda_ops.c: elementwise, reductions, placement, indexing, sorting, distances */
-void cuda_kernel_binary(const struct tn_kernel_args *a);
-void cuda_kernel_unary(const struct tn_kernel_args *a);
-void cuda_kernel_where(const struct tn_kernel_args *a);
+/* every op of TN_OP_LIST_ELEMENTWISE */
+void cuda_kernel_elementwise(const struct tn_kernel_args *a);
 void cuda_kernel_reduce(const struct tn_kernel_args *a);
 void cuda_kernel_argmax(const struct tn_kernel_args *a);
 void cuda_kernel_contiguous(const struct tn_kernel_args *a);

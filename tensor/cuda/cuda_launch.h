@@ -2,9 +2,10 @@
  *
  * Plain C: fixed-size structs passed to kernels by value, and extern "C" launchers that
  * enqueue work on a stream and return the launch status. The .cu files include this header
- * inside extern "C" after their C++ headers; they never see the engine's headers (those use
- * C11's <stdnoreturn.h>, which is not C++). Shapes are outermost first, strides in elements,
- * stride 0 broadcasts. Nothing here allocates: callers hand in workspaces.
+ * inside extern "C" after their C++ headers; of the engine's headers they see only the op list
+ * and tn_update.h, which are plain enough for C++ (the others use C11's <stdnoreturn.h>).
+ * Shapes are outermost first, strides in elements, stride 0 broadcasts. Nothing here
+ * allocates: callers hand in workspaces.
  */
 #ifndef CUDA_LAUNCH_H
 #define CUDA_LAUNCH_H
@@ -15,26 +16,11 @@
 
 #include <cuda_runtime_api.h>
 
+#include "../tn_op_list.h"
 #include "../tn_update.h"
 
 #define CUDA_MAX_DIMS 8
 #define CUDA_MAX_OPERANDS 4 /* output + up to three inputs (WHERE) */
-
-/* Elementwise functions; CUDA_EW_COPY is the strided copy (CONTIGUOUS, UNSLICE, CONCAT). */
-enum cuda_ew {
-    CUDA_EW_COPY = 0,
-    /* binary */
-    CUDA_EW_ADD, CUDA_EW_SUB, CUDA_EW_MUL, CUDA_EW_DIV,
-    CUDA_EW_GT, CUDA_EW_GE, CUDA_EW_LT, CUDA_EW_LE, CUDA_EW_EQ, CUDA_EW_NE,
-    /* unary; s0, s1 are the op's scalars */
-    CUDA_EW_NEG, CUDA_EW_ADD_SCALAR, CUDA_EW_MUL_SCALAR, CUDA_EW_POW_SCALAR, CUDA_EW_EXP,
-    CUDA_EW_LOG, CUDA_EW_SQRT, CUDA_EW_ABS, CUDA_EW_SIGN, CUDA_EW_CLAMP, CUDA_EW_SIGMOID,
-    CUDA_EW_TANH, CUDA_EW_SILU, CUDA_EW_RELU, CUDA_EW_LEAKY_RELU,
-    /* activation backward (x, g) */
-    CUDA_EW_SILU_GRAD, CUDA_EW_LEAKY_RELU_GRAD,
-    /* ternary */
-    CUDA_EW_WHERE,
-};
 
 /* An elementwise loop: operand 0 is the output, the others its inputs broadcast to its shape
  * (size-1 dims dropped, mergeable dims merged, so a dense op has ndim 1). */
@@ -88,8 +74,9 @@ struct cuda_pad {
 
 /* ---- cuda_elementwise.cu ---- */
 
-/* out = f(inputs) over the loop; base[k] is operand k's first element. */
-cudaError_t cuda_launch_elementwise(enum cuda_ew op, const struct cuda_loop *loop,
+/* out = the formula of op (an op of TN_OP_LIST_ELEMENTWISE, or TN_OP_CONTIGUOUS for the
+ * strided copy) over the loop; a, b, c are the inputs' first elements. */
+cudaError_t cuda_launch_elementwise(enum tn_op op, const struct cuda_loop *loop,
                                     float *out, const float *a, const float *b, const float *c,
                                     float s0, float s1, cudaStream_t stream);
 

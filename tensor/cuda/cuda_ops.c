@@ -40,8 +40,9 @@ void cuda_workspace_release(struct cuda_workspace *w) {
 
 struct tn_tensor *cuda_dense(struct tn_tensor *t) {
     if (tn_is_contiguous(t)) return t;
-    struct tn_op_params none = {0};
-    return tn_op_run(TN_OP_CONTIGUOUS, 1, &t, &none);
+    struct tn_tensor *dense = tn_empty(t->storage->device, t->ndim, t->shape);
+    if (dense->numel > 0) cuda_copy_strided(dense, t, "cuda_dense");
+    return dense;
 }
 
 static cudaStream_t stream_of(const struct tn_kernel_args *a) { return cuda_ctx_of(a)->stream; }
@@ -106,60 +107,22 @@ void cuda_copy_strided(struct tn_tensor *dst, const struct tn_tensor *src, const
     struct cuda_loop L;
     loop_init(&L, dst, 1, &src);
     struct cuda_ctx *c = cuda_ctx(dst->storage->device.index, what);
-    CUDA_CHECK(what, cuda_launch_elementwise(CUDA_EW_COPY, &L, tn_data(dst), tn_data(src), NULL,
+    CUDA_CHECK(what, cuda_launch_elementwise(TN_OP_CONTIGUOUS, &L, tn_data(dst), tn_data(src), NULL,
                                              NULL, 0.0f, 0.0f, c->stream));
 }
 
 /* ---- elementwise ---- */
 
-static enum cuda_ew ew_code(enum tn_op op) {
-    switch (op) {
-    case TN_OP_ADD: return CUDA_EW_ADD;
-    case TN_OP_SUB: return CUDA_EW_SUB;
-    case TN_OP_MUL: return CUDA_EW_MUL;
-    case TN_OP_DIV: return CUDA_EW_DIV;
-    case TN_OP_GT: return CUDA_EW_GT;
-    case TN_OP_GE: return CUDA_EW_GE;
-    case TN_OP_LT: return CUDA_EW_LT;
-    case TN_OP_LE: return CUDA_EW_LE;
-    case TN_OP_EQ: return CUDA_EW_EQ;
-    case TN_OP_NE: return CUDA_EW_NE;
-    case TN_OP_NEG: return CUDA_EW_NEG;
-    case TN_OP_ADD_SCALAR: return CUDA_EW_ADD_SCALAR;
-    case TN_OP_MUL_SCALAR: return CUDA_EW_MUL_SCALAR;
-    case TN_OP_POW_SCALAR: return CUDA_EW_POW_SCALAR;
-    case TN_OP_EXP: return CUDA_EW_EXP;
-    case TN_OP_LOG: return CUDA_EW_LOG;
-    case TN_OP_SQRT: return CUDA_EW_SQRT;
-    case TN_OP_ABS: return CUDA_EW_ABS;
-    case TN_OP_SIGN: return CUDA_EW_SIGN;
-    case TN_OP_CLAMP: return CUDA_EW_CLAMP;
-    case TN_OP_SIGMOID: return CUDA_EW_SIGMOID;
-    case TN_OP_TANH: return CUDA_EW_TANH;
-    case TN_OP_SILU: return CUDA_EW_SILU;
-    case TN_OP_RELU: return CUDA_EW_RELU;
-    case TN_OP_LEAKY_RELU: return CUDA_EW_LEAKY_RELU;
-    case TN_OP_SILU_GRAD: return CUDA_EW_SILU_GRAD;
-    case TN_OP_LEAKY_RELU_GRAD: return CUDA_EW_LEAKY_RELU_GRAD;
-    case TN_OP_WHERE: return CUDA_EW_WHERE;
-    default: TN_FATAL(tn_op_name(op), "not an elementwise op");
-    }
-}
-
-static void elementwise(const struct tn_kernel_args *a) {
+void cuda_kernel_elementwise(const struct tn_kernel_args *a) {
     struct cuda_loop L;
     loop_init(&L, a->out, a->n_inputs, (const struct tn_tensor *const *)a->in);
     const float *in[3] = {NULL, NULL, NULL};
     for (int i = 0; i < a->n_inputs; i++) in[i] = tn_data(a->in[i]);
     CUDA_CHECK(tn_op_name(a->op),
-               cuda_launch_elementwise(ew_code(a->op), &L, tn_data(a->out), in[0], in[1], in[2],
+               cuda_launch_elementwise(a->op, &L, tn_data(a->out), in[0], in[1], in[2],
                                        a->params->scalar[0], a->params->scalar[1],
                                        stream_of(a)));
 }
-
-void cuda_kernel_binary(const struct tn_kernel_args *a) { elementwise(a); }
-void cuda_kernel_unary(const struct tn_kernel_args *a) { elementwise(a); }
-void cuda_kernel_where(const struct tn_kernel_args *a) { elementwise(a); }
 
 /* ---- reductions ---- */
 

@@ -45,6 +45,8 @@ __device__ __forceinline__ float max_nan(float best, float v) {
     return (v > best || v != v || best != best) ? (best != best ? best : v) : best;
 }
 
+/* CPU reference: cpu_kernel_reduce (cpu_reduce.c), out[o] = the sum (in double) or the max
+ * (NaN kept) of the reduced elements of output o; sums here run in another order. */
 template <bool Sum>
 __global__ void reduce_thread(const cuda_reduce_plan P, const float *x, float *out) {
     const int64_t step = (int64_t)gridDim.x * blockDim.x;
@@ -181,6 +183,8 @@ __device__ __forceinline__ bool better(float v, int64_t j, float b, int64_t k) {
     return v > b || (v == b && j < k);
 }
 
+/* CPU reference: cpu_kernel_argmax (cpu_reduce.c), out[l] = the index of the first maximum of
+ * line l, or of its first NaN. */
 __global__ void argmax_thread(const cuda_lines L, const float *x, float *out) {
     const int64_t step = (int64_t)gridDim.x * blockDim.x;
     for (int64_t l = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; l < L.lines; l += step) {

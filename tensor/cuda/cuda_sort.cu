@@ -39,6 +39,8 @@ __device__ __forceinline__ int64_t line_offset(const cuda_lines &L, int k, int64
     return off;
 }
 
+/* CPU reference: cpu_kernel_argsort (cpu_index.c), a stable sort of each line with NaN last
+ * and -0 == +0; here the sort is CUB's on these keys, the line number above the value's key. */
 __global__ void make_keys(const cuda_lines L, const float *x, bool descending, uint64_t *keys,
                           int32_t *positions) {
     const int64_t n = L.lines * L.len, step = (int64_t)gridDim.x * blockDim.x;

@@ -21,6 +21,7 @@ __device__ __forceinline__ float rn_add(float a, float b) { return __fadd_rn(a, 
 __device__ __forceinline__ float rn_sub(float a, float b) { return __fsub_rn(a, b); }
 __device__ __forceinline__ float rn_div(float a, float b) { return __fdiv_rn(a, b); }
 
+/* CPU reference: the host loops of nn_optim.c, with the formulas of tn_update.h. */
 __global__ void update_kernel(tn_update u, int64_t n, float *p, const float *g, float *s0,
                               float *s1) {
     int64_t step = (int64_t)gridDim.x * blockDim.x;
