@@ -98,7 +98,6 @@ static void gamma_propose(const void *ctx, struct tn_device device, int64_t r, i
     float d = (float)g->d;
     struct tn_tensor *bound = ag_add(ag_mul_scalar(ag_square(x), 0.5f),
                                      ag_mul_scalar(ag_add(ag_rsub_scalar(1.0f, v), log_v), d));
-    bound = ag_add_scalar(bound, d);
     *accept = ag_mul(positive, ag_lt(ag_log(u), bound));
     *cand = ag_mul_scalar(v, d);
 }
