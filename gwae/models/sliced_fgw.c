@@ -24,17 +24,35 @@ static struct tn_tensor *pow_abs(struct tn_tensor *x, double p) {
     return ag_pow_scalar(ag_abs(x), (float)p);
 }
 
-/* |v_i - v_j|^p for the columns of v [n, L]: [n, n, L] */
+/* |v_i - v_j|^p for each row of v [L, n]: [L, n, n] */
 static struct tn_tensor *pair_costs(struct tn_tensor *v, double p) {
-    return pow_abs(ag_sub(ag_unsqueeze(v, 1), ag_unsqueeze(v, 0)), p);
+    return pow_abs(ag_sub(ag_unsqueeze(v, 2), ag_unsqueeze(v, 1)), p);
 }
 
-/* (1 - beta) sum_i |a - b|^p + beta mean_ij |A - pair(b)|^p for each column: [L] */
+/* mean_ij ((a_i - a_j)^2 - (b_i - b_j)^2)^2 for each row of a, b [L, n], in O(n): with
+ * c = a - b and s = a + b, each term is (c_i - c_j)^2 (s_i - s_j)^2, unchanged by centring c
+ * and s, and for centred c, s the double sum expands to
+ *   2 mean(c^2 s^2) + 2 mean(c^2) mean(s^2) + 4 mean(c s)^2,
+ * a sum of non-negative terms (no cancellation; exactly 0 when c = 0). [L] */
+static struct tn_tensor *gw_square(struct tn_tensor *a, struct tn_tensor *b) {
+    struct tn_tensor *c = ag_sub(a, b), *s = ag_add(a, b);
+    c = ag_sub(c, ag_mean(c, AG_AXIS(1), true));
+    s = ag_sub(s, ag_mean(s, AG_AXIS(1), true));
+    struct tn_tensor *c2 = ag_square(c), *s2 = ag_square(s);
+    struct tn_tensor *cross = ag_mean(ag_mul(c2, s2), AG_AXIS(1), false);
+    struct tn_tensor *apart = ag_mul(ag_mean(c2, AG_AXIS(1), false), ag_mean(s2, AG_AXIS(1), false));
+    struct tn_tensor *corr = ag_square(ag_mean(ag_mul(c, s), AG_AXIS(1), false));
+    return ag_add(ag_mul_scalar(ag_add(cross, apart), 2.0f), ag_mul_scalar(corr, 4.0f));
+}
+
+/* (1 - beta) sum_i |a_i - b_i|^p + beta mean_ij |pair_a - pair(b)|^p for each row of a, b
+ * [L, n] (pair_a: a's pair costs, NULL when p = 2): [L] */
 static struct tn_tensor *fused(struct tn_tensor *a, struct tn_tensor *pair_a, struct tn_tensor *b,
                                double p, double beta) {
-    struct tn_tensor *w = ag_sum(pow_abs(ag_sub(a, b), p), AG_AXIS(0), false);
-    struct tn_tensor *gw = ag_mean(pow_abs(ag_sub(pair_a, pair_costs(b, p)), p),
-                                   AG_AXIS(0) | AG_AXIS(1), false);
+    struct tn_tensor *w = ag_sum(pow_abs(ag_sub(a, b), p), AG_AXIS(1), false);
+    struct tn_tensor *gw = pair_a ? ag_mean(pow_abs(ag_sub(pair_a, pair_costs(b, p)), p),
+                                            AG_AXIS(1) | AG_AXIS(2), false)
+                                  : gw_square(a, b);
     return ag_add(ag_mul_scalar(w, (float)(1.0 - beta)), ag_mul_scalar(gw, (float)beta));
 }
 
@@ -43,18 +61,18 @@ struct tn_tensor *gw_sliced_fgw(struct tn_tensor *z, struct tn_tensor *y, struct
     TN_CHECK(z->ndim == 2 && y->ndim == 2 && theta->ndim == 2 && tn_same_shape(z, y) &&
                  theta->shape[1] == z->shape[1],
              "gw_sliced_fgw", "z, y [n, d] and theta [L, d]");
-    struct tn_tensor *proj = ag_transpose(theta, 0, 1); /* [d, L] */
+    /* projections [L, n]: one slice per row, so sorts and sums run along contiguous memory */
     struct tn_tensor *a, *b;
-    ag_sort(ag_matmul(z, proj), 0, false, &a, NULL);
-    ag_sort(ag_matmul(y, proj), 0, false, &b, NULL);
+    ag_sort(ag_matmul(theta, ag_transpose(z, 0, 1)), 1, false, &a, NULL);
+    ag_sort(ag_matmul(theta, ag_transpose(y, 0, 1)), 1, false, &b, NULL);
     int64_t n = z->shape[0];
     float *rev = malloc((size_t)n * sizeof *rev);
     TN_CHECK(rev, "gw_sliced_fgw", "out of host memory");
     for (int64_t i = 0; i < n; i++) rev[i] = (float)(n - 1 - i);
     struct tn_tensor *reverse = tn_from_host(z->storage->device, 1, &n, rev);
     free(rev);
-    struct tn_tensor *b_desc = ag_index_select(b, 0, reverse);
-    struct tn_tensor *pair_a = pair_costs(a, p);
+    struct tn_tensor *b_desc = ag_index_select(b, 1, reverse);
+    struct tn_tensor *pair_a = p == 2.0 ? NULL : pair_costs(a, p);
     struct tn_tensor *up = fused(a, pair_a, b, p, beta), *down = fused(a, pair_a, b_desc, p, beta);
     return ag_sum_all(ag_where(ag_le(up, down), up, down));
 }
@@ -89,7 +107,7 @@ struct tn_tensor *gw_slicing_ascent(const struct gw_slicing *s, struct tn_tensor
     const double beta1 = 0.9, beta2 = 0.999, adam_eps = 1e-8;
     bool mode = ag_set_grad_enabled(false);
     struct tn_tensor *zd = ag_detach(z), *yd = ag_detach(y);
-    struct tn_tensor *eps = tn_keep(ag_detach(eps0));
+    struct tn_tensor *eps = tn_keep(unit_rows(ag_detach(eps0))); /* a copy: never eps0's memory */
     struct tn_tensor *m = tn_keep(tn_zeros(eps0->storage->device, eps0->ndim, eps0->shape));
     struct tn_tensor *v = tn_keep(tn_zeros(eps0->storage->device, eps0->ndim, eps0->shape));
     for (int t = 1; t <= s->steps; t++) {
