@@ -24,23 +24,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rae.h"
 #include "sliced_fgw.h"
-#include "vae_family.h"
 
 enum { T_LOSS, T_REC, T_SFG, N_TERMS };
 
 static const struct gw_term_info terms[N_TERMS] = {
     [T_LOSS] = {"loss", "loss"}, [T_REC] = {"loss_rec", "rec"}, [T_SFG] = {"loss_sfg", "sfg"},
-};
-
-struct rae_options {
-    char reconstruction[GW_RECON_NAME_MAX];
-    char encoder[16];    /* deterministic (DRAE) or gaussian */
-    char directions[16]; /* rae-sfg: gaussian (the RAE code) or uniform */
-    float gamma, beta, power, kappa;
-    int projections, search_steps, mixture;
-    double search_lr;
-    bool warm_start;
 };
 
 static const char *const encoders[] = {"deterministic", "gaussian", NULL};
@@ -76,7 +66,8 @@ static struct tn_tensor *rae_loss(struct gw_model *m, struct tn_tensor *x, struc
     struct tn_tensor *start = r->warm ? nn_module_find(&m->base, "slice_location") : NULL;
     struct tn_tensor *found = NULL;
     struct tn_tensor *sfg = gw_sliced_discrepancy(&r->slicing, z, y, start, rng, &found);
-    if (r->warm && m->base.training) nn_module_set_buffer(&m->base, "slice_location", found);
+    /* in place: the run's checkpoint holds this tensor, not the module's slot */
+    if (r->warm && m->base.training) tn_copy_into(start, found);
     struct tn_tensor *loss = ag_add(rec, ag_mul_scalar(sfg, (float)(o->gamma / (2.0 * (double)b))));
     gw_terms_put(t, T_LOSS, loss);
     gw_terms_put(t, T_REC, rec);
@@ -154,9 +145,6 @@ static enum tn_status make_kind(const struct gw_model_entry *entry, enum gw_slic
     *out = &r->base.base;
     return TN_OK;
 }
-
-extern const struct gw_model_entry gw_model_rae_sfg, gw_model_rae_ssfg, gw_model_rae_mssfg,
-    gw_model_rae_pssfg, gw_model_rae_max_sfg;
 
 #define MAKE(fn, entry, kind)                                                                 \
     static enum tn_status fn(const struct gw_common *common, const void *options,             \
