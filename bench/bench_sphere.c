@@ -89,7 +89,8 @@ static void time_case(const struct options *o, enum gw_sphere_law law, int64_t d
                "\"ms_min\": %.4f, \"accept\": %.4f, \"rounds\": %.2f, \"threads\": %d, "
                "\"reps\": %d}\n",
                name, law_name(law), (long long)d, law == GW_SPHERE_UNIFORM ? 0.0 : kappa,
-               (long long)o->n, device, median, ms[0], accept, rounds, omp_get_max_threads(), o->reps);
+               (long long)o->n, device, median, ms[0], accept, rounds, omp_get_max_threads(),
+               o->reps);
     else
         printf("%-20s n %-6lld %-4s median %9.4f ms  min %9.4f ms  accept %.3f  rounds %5.2f  "
                "threads %d\n",

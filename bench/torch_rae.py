@@ -32,7 +32,8 @@ import time
 def parse_args():
     p = argparse.ArgumentParser(description="PyTorch timings of the relational autoencoders")
     p.add_argument("--samplers", action="store_true", help="time the sphere samplers")
-    p.add_argument("--model", default=None, help="rae-sfg, rae-ssfg, rae-mssfg, rae-pssfg, rae-max-sfg or all")
+    p.add_argument("--model", default=None,
+                   help="rae-sfg, rae-ssfg, rae-mssfg, rae-pssfg, rae-max-sfg or all")
     p.add_argument("--config", choices=["paper", "small", "all"], default="all")
     p.add_argument("--iters", type=int, default=5)
     p.add_argument("--n", type=int, default=550)
@@ -93,7 +94,8 @@ def vmf_marginal(n, d, kappa, stats=None):
 
 def power_marginal(n, d, kappa):
     half = (d - 1) / 2.0
-    return torch.distributions.Beta(torch.tensor(half + kappa), torch.tensor(half)).sample((n,)) * 2 - 1
+    beta = torch.distributions.Beta(torch.tensor(half + kappa), torch.tensor(half))
+    return beta.sample((n,)) * 2 - 1
 
 
 def sphere_base(law, n, d, kappa, stats=None):

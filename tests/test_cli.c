@@ -455,7 +455,8 @@ Test(cli, each_relational_autoencoder_trains_evaluates_and_resumes) {
     step_line(at("straight/log.jsonl"), 11, a, sizeof a);
     step_line(at("resumed/log.jsonl"), 11, b, sizeof b);
     cr_assert_str_eq(a, b, "rae-ssfg with a warm start differs after a resume");
-    cr_assert_eq(run("bench --model rae-mssfg --config small --iters 1 --threads 1"), 0, "%s", err_text);
+    cr_assert_eq(run("bench --model rae-mssfg --config small --iters 1 --threads 1"), 0, "%s",
+                 err_text);
     cr_assert(strstr(out_text, "rae-mssfg"), "bench printed: %s", out_text);
 }
 

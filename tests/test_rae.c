@@ -86,14 +86,16 @@ static void check_law(enum gw_sphere_law law, double (*expected)(int, double)) {
             double mean, se, orth;
             moments(x, mu, &mean, &se, &orth);
             double want = expected(d, kappas[b]);
-            cr_assert(fabs(mean - want) < 5 * se + 1e-4,
-                      "law %d, d %d, kappa %g: mean resultant length %.5f, closed form %.5f (se %.5f)",
-                      law, d, kappas[b], mean, want, se);
+            cr_assert(
+                fabs(mean - want) < 5 * se + 1e-4,
+                "law %d, d %d, kappa %g: mean resultant length %.5f, closed form %.5f (se %.5f)",
+                law, d, kappas[b], mean, want, se);
             cr_assert(orth < 5.0 / sqrt((double)n), "d %d, kappa %g: the mean leaves mu by %g", d,
                       kappas[b], orth);
             if (law == GW_SPHERE_VMF) {
                 double rate = (double)st.accepted / (double)st.candidates;
-                cr_assert(rate > 0.5, "d %d, kappa %g: Wood's acceptance rate %.3f", d, kappas[b], rate);
+                cr_assert(rate > 0.5, "d %d, kappa %g: Wood's acceptance rate %.3f", d, kappas[b],
+                          rate);
             }
             tn_scope_end();
         }
@@ -176,7 +178,8 @@ Test(rae, the_same_seed_draws_the_same_on_cpu_and_cuda) {
         struct tn_device devices[2] = {TN_CPU, TN_CUDA(0)};
         for (int k = 0; k < 2; k++) {
             struct tn_rng rng = tn_rng_new(12);
-            draws[k] = gw_sphere_sample(laws[l], tn_to_device(mu, devices[k]), 2000, 20.0, &rng, NULL);
+            draws[k] =
+                gw_sphere_sample(laws[l], tn_to_device(mu, devices[k]), 2000, 20.0, &rng, NULL);
         }
         float *a = host(draws[0]), *c = host(draws[1]);
         for (int64_t i = 0; i < draws[0]->numel; i++)
@@ -196,7 +199,8 @@ Test(rae, householder_takes_e1_to_eps_and_is_orthogonal) {
     for (int i = 0; i < 5; i++) eye[i * 6] = 1;
     int64_t shape[2] = {d, d};
     float *h = host(gw_householder(eps, make_tensor(2, shape, eye))), *e = host(eps);
-    for (int j = 0; j < d; j++) cr_assert(fabs(h[j] - e[j]) < 1e-6, "H e1 [%d] %g, eps %g", j, h[j], e[j]);
+    for (int j = 0; j < d; j++)
+        cr_assert(fabs(h[j] - e[j]) < 1e-6, "H e1 [%d] %g, eps %g", j, h[j], e[j]);
     for (int i = 0; i < d; i++) /* rows are H e_i; H^T H = I */
         for (int j = 0; j < d; j++) {
             double s = 0;
@@ -279,18 +283,21 @@ static double ref_sfg(const float *z, const float *y, const double *theta, int n
 Test(rae, equal_batches_give_zero_and_a_reflection_a_zero_gw_part) {
     struct tn_rng rng = tn_rng_new(5);
     int64_t shape[2] = {16, 4}, t_shape[2] = {20, 4};
-    struct tn_tensor *z = make_random(&rng, 2, shape, -2, 2), *theta = tn_randn(TN_CPU, 2, t_shape, &rng);
+    struct tn_tensor *z = make_random(&rng, 2, shape, -2, 2),
+                     *theta = tn_randn(TN_CPU, 2, t_shape, &rng);
     cr_assert_eq(tn_item(gw_sliced_fgw(z, z, theta, 2, 0.1)), 0.0f, "Y = Z");
     cr_assert_eq(tn_item(gw_sliced_fgw(z, z, theta, 3, 0.7)), 0.0f, "Y = Z, p 3");
     float gw_only = tn_item(gw_sliced_fgw(z, ag_neg(z), theta, 2, 1.0));
     cr_assert(fabs(gw_only) < 1e-4, "Y = -Z, beta 1: %g", gw_only);
-    cr_assert_gt(tn_item(gw_sliced_fgw(z, ag_neg(z), theta, 2, 0.0)), 1.0f, "Y = -Z, beta 0: W > 0");
+    cr_assert_gt(tn_item(gw_sliced_fgw(z, ag_neg(z), theta, 2, 0.0)), 1.0f,
+                 "Y = -Z, beta 0: W > 0");
 }
 
 Test(rae, sliced_fgw_ignores_the_order_of_the_rows) {
     struct tn_rng rng = tn_rng_new(6);
     int64_t shape[2] = {12, 3}, t_shape[2] = {8, 3};
-    struct tn_tensor *z = make_random(&rng, 2, shape, -1, 1), *y = make_random(&rng, 2, shape, -1, 1);
+    struct tn_tensor *z = make_random(&rng, 2, shape, -1, 1),
+                     *y = make_random(&rng, 2, shape, -1, 1);
     struct tn_tensor *theta = tn_randn(TN_CPU, 2, t_shape, &rng);
     float base = tn_item(gw_sliced_fgw(z, y, theta, 2, 0.1));
     float perm[12] = {3, 7, 0, 11, 5, 1, 9, 2, 10, 4, 8, 6};
@@ -317,13 +324,15 @@ Test(rae, a_three_point_case_matches_the_hand_computation) {
     double expected = 6.75 + 138.125 / 9;
     cr_assert(fabs(v - expected) < 1e-5 * expected, "SFG %.7f, by hand %.7f", v, expected);
     double theta[2] = {1, 2};
-    cr_assert(fabs(ref_sfg(z, y, theta, 3, 1, 2, 2, 0.1) - expected) < 1e-12, "the double reference");
+    cr_assert(fabs(ref_sfg(z, y, theta, 3, 1, 2, 2, 0.1) - expected) < 1e-12,
+              "the double reference");
 }
 
 Test(rae, sliced_fgw_matches_the_double_reference_for_other_powers) {
     struct tn_rng rng = tn_rng_new(8);
     int64_t shape[2] = {7, 3}, t_shape[2] = {5, 3};
-    struct tn_tensor *z = make_random(&rng, 2, shape, -1, 1), *y = make_random(&rng, 2, shape, -1, 1);
+    struct tn_tensor *z = make_random(&rng, 2, shape, -1, 1),
+                     *y = make_random(&rng, 2, shape, -1, 1);
     struct tn_tensor *theta = tn_randn(TN_CPU, 2, t_shape, &rng);
     float *zh = host(z), *yh = host(y), *th = host(theta);
     double td[15];
@@ -358,7 +367,8 @@ static double min_gap(struct tn_tensor *x, struct tn_tensor *theta) {
         for (int64_t i = 0; i < n; i++)
             for (int64_t k = i + 1; k < n; k++) {
                 double diff = 0;
-                for (int64_t j = 0; j < d; j++) diff += ((double)xh[i * d + j] - xh[k * d + j]) * th[s * d + j];
+                for (int64_t j = 0; j < d; j++)
+                    diff += ((double)xh[i * d + j] - xh[k * d + j]) * th[s * d + j];
                 gap = fmin(gap, fabs(diff));
             }
     free(xh);
@@ -408,7 +418,8 @@ static void ascent_increases(enum gw_slicing_kind kind, int k) {
     struct tn_tensor *z = tn_randn(TN_CPU, 2, shape, &rng);
     float stretch[4] = {1, 3, 1, 1};
     int64_t s_shape[2] = {1, d};
-    struct tn_tensor *y = ag_mul(tn_randn(TN_CPU, 2, shape, &rng), make_tensor(2, s_shape, stretch));
+    struct tn_tensor *y =
+        ag_mul(tn_randn(TN_CPU, 2, shape, &rng), make_tensor(2, s_shape, stretch));
     struct gw_slicing s = {.kind = kind, .projections = l, .p = 2, .beta = 0.1, .kappa = 20,
                            .components = k, .steps = (int)steps, .lr = 0.05};
     struct tn_tensor *fixed = NULL, *base = NULL;
@@ -455,7 +466,8 @@ Test(rae, the_prior_draws_its_components_round_robin_and_trains_both_parameters)
     float *z = host(gw_prior_sample(p, 7, &rng)), *m = host(mu);
     for (int i = 0; i < 7; i++)
         for (int j = 0; j < 2; j++)
-            cr_assert(fabs(z[i * 2 + j] - m[(i % 3) * 2 + j]) < 1e-6, "draw %d is not from component %d", i, i % 3);
+            cr_assert(fabs(z[i * 2 + j] - m[(i % 3) * 2 + j]) < 1e-6,
+                      "draw %d is not from component %d", i, i % 3);
     free(z);
     free(m);
     float zero[6] = {0};
@@ -496,7 +508,8 @@ static struct tn_tensor *tiny_images(uint64_t seed) {
     return tn_rand_uniform(TN_CPU, 4, shape, &rng, 0.05f, 0.95f);
 }
 
-static struct rae_options options_of(const struct gw_model_entry *e, const char *encoder, int steps) {
+static struct rae_options options_of(const struct gw_model_entry *e, const char *encoder,
+                                     int steps) {
     struct rae_options o;
     e->defaults(&o);
     snprintf(o.encoder, sizeof o.encoder, "%s", encoder);
@@ -513,10 +526,14 @@ static struct gw_slicing slicing_of(const struct gw_model_entry *e, const struct
     enum gw_slicing_kind kind = e == &gw_model_rae_ssfg || e == &gw_model_rae_mssfg ? GW_SLICE_VMF
                                 : e == &gw_model_rae_pssfg                         ? GW_SLICE_POWER
                                                                                    : GW_SLICE_MAX;
-    return (struct gw_slicing){.kind = kind, .projections = kind == GW_SLICE_MAX ? 1 : o->projections,
-                               .p = o->power, .beta = o->beta, .kappa = o->kappa,
+    return (struct gw_slicing){.kind = kind,
+                               .projections = kind == GW_SLICE_MAX ? 1 : o->projections,
+                               .p = o->power,
+                               .beta = o->beta,
+                               .kappa = o->kappa,
                                .components = kind == GW_SLICE_MAX ? 1 : o->mixture,
-                               .steps = o->search_steps, .lr = o->search_lr};
+                               .steps = o->search_steps,
+                               .lr = o->search_lr};
 }
 
 /* H(mu) y in double for one row */
@@ -544,7 +561,8 @@ static void check_loss(const struct gw_model_entry *e, const char *encoder, int 
     bool mode = ag_set_grad_enabled(false);
     struct tn_tensor *mu, *logvar;
     gw_model_encode(m, x, &mu, &logvar);
-    cr_assert_eq(logvar != NULL, strcmp(encoder, "gaussian") == 0, "%s: the encoder's heads", e->name);
+    cr_assert_eq(logvar != NULL, strcmp(encoder, "gaussian") == 0, "%s: the encoder's heads",
+                 e->name);
     struct tn_tensor *z = logvar ? gw_reparameterize(mu, logvar, &r2) : mu;
     float *xh = host(x), *rh = host(gw_model_decode(m, z));
     double rec = 0;
@@ -555,13 +573,15 @@ static void check_loss(const struct gw_model_entry *e, const char *encoder, int 
     if (e == &gw_model_rae_sfg) {
         int64_t shape[2] = {l, d};
         bool uniform = strcmp(o.directions, "uniform") == 0;
-        float *th = host(uniform ? gw_sphere_uniform(TN_CPU, l, d, &r2) : tn_randn(TN_CPU, 2, shape, &r2));
+        float *th =
+            host(uniform ? gw_sphere_uniform(TN_CPU, l, d, &r2) : tn_randn(TN_CPU, 2, shape, &r2));
         for (int64_t i = 0; i < l * d; i++) theta[i] = th[i];
         free(th);
     } else {
         struct gw_slicing s = slicing_of(e, &o);
         l = s.projections;
-        struct tn_tensor *eps0 = gw_sphere_uniform(TN_CPU, s.components, d, &r2), *base = NULL, *ab = NULL;
+        struct tn_tensor *eps0 = gw_sphere_uniform(TN_CPU, s.components, d, &r2), *base = NULL,
+                         *ab = NULL;
         if (s.kind != GW_SLICE_MAX) {
             enum gw_sphere_law law = s.kind == GW_SLICE_VMF ? GW_SPHERE_VMF : GW_SPHERE_POWER;
             base = gw_sphere_base(law, TN_CPU, (steps + 1) * l, d, s.kappa, &r2, NULL);
@@ -575,7 +595,8 @@ static void check_loss(const struct gw_model_entry *e, const char *encoder, int 
                 for (int64_t j = 0; j < d; j++) theta[i * d + j] = eps[j];
                 continue;
             }
-            householder_double(eps + (i % s.components) * d, bh + (steps * l + i) * d, (int)d, theta + i * d);
+            householder_double(eps + (i % s.components) * d, bh + (steps * l + i) * d, (int)d,
+                               theta + i * d);
         }
         free(eps);
         free(bh);
@@ -583,11 +604,13 @@ static void check_loss(const struct gw_model_entry *e, const char *encoder, int 
     float *zh = host(z), *yh = host(y);
     double sfg = ref_sfg(zh, yh, theta, TINY_B, (int)d, (int)l, o.power, o.beta);
     double want = rec + o.gamma / (2.0 * TINY_B) * sfg;
-    cr_assert(fabs(loss - want) < 1e-4 * fabs(want), "%s (%s encoder, T %d): loss %.6f, reference %.6f",
-              e->name, encoder, steps, loss, want);
+    cr_assert(fabs(loss - want) < 1e-4 * fabs(want),
+              "%s (%s encoder, T %d): loss %.6f, reference %.6f", e->name, encoder, steps, loss,
+              want);
     gw_terms_read(&t);
     double got_sfg = gw_terms_get(&t, "loss_sfg");
-    cr_assert(fabs(got_sfg - sfg) < 1e-4 * fabs(sfg) + 1e-5, "%s: loss_sfg %g, reference %g", e->name, got_sfg, sfg);
+    cr_assert(fabs(got_sfg - sfg) < 1e-4 * fabs(sfg) + 1e-5, "%s: loss_sfg %g, reference %g",
+              e->name, got_sfg, sfg);
     ag_set_grad_enabled(mode);
     free(xh);
     free(rh);
@@ -632,7 +655,8 @@ Test(rae, gradcheck_of_the_main_loss) {
         struct rae_options o = options_of(entries[k], "gaussian", 0);
         struct gw_model *m = tiny_rae(entries[k], &o);
         struct loss_ctx ctx = {m, tiny_images(5)};
-        const char *names[4] = {"encoder.fc.weight", "encoder.fc_logvar.bias", "prior.mu", "prior.logvar"};
+        const char *names[4] = {"encoder.fc.weight", "encoder.fc_logvar.bias", "prior.mu",
+                                "prior.logvar"};
         struct tn_tensor *inputs[4];
         for (int i = 0; i < 4; i++) {
             inputs[i] = nn_module_find(&m->base, names[i]);
@@ -640,7 +664,8 @@ Test(rae, gradcheck_of_the_main_loss) {
         }
         struct ag_check_opts opts = {.eps = 1e-3, .atol = 1e-2, .rtol = 2e-2, .max_directions = 8};
         struct ag_check_result r;
-        cr_assert(ag_gradcheck(loss_fn, &ctx, 4, inputs, &opts, &r), "%s: %s", entries[k]->name, r.message);
+        cr_assert(ag_gradcheck(loss_fn, &ctx, 4, inputs, &opts, &r), "%s: %s", entries[k]->name,
+                  r.message);
         gw_model_free(m);
     }
 }

@@ -85,9 +85,11 @@ static enum tn_status slicing_of(enum gw_slicing_kind kind, const struct rae_opt
                                  int64_t latent, struct gw_slicing *s) {
     if (kind == GW_SLICE_GAUSSIAN && strcmp(o->directions, "uniform") == 0) kind = GW_SLICE_UNIFORM;
     else if (kind == GW_SLICE_GAUSSIAN && strcmp(o->directions, "gaussian") != 0)
-        return tn_error(TN_ERR_INVALID, "unknown directions '%s' (gaussian or uniform)", o->directions);
+        return tn_error(TN_ERR_INVALID, "unknown directions '%s' (gaussian or uniform)",
+                        o->directions);
     if (strcmp(o->encoder, "deterministic") != 0 && strcmp(o->encoder, "gaussian") != 0)
-        return tn_error(TN_ERR_INVALID, "unknown encoder '%s' (deterministic or gaussian)", o->encoder);
+        return tn_error(TN_ERR_INVALID, "unknown encoder '%s' (deterministic or gaussian)",
+                        o->encoder);
     if ((kind == GW_SLICE_VMF || kind == GW_SLICE_POWER) && latent < 2)
         return tn_error(TN_ERR_INVALID, "spherical slices need a latent size of at least 2");
     if (o->mixture < 1 || o->mixture > o->projections)
@@ -243,13 +245,17 @@ static const char *const rae_priors[] = {"rae-gmm", "gaussian", NULL};
         .n_terms = N_TERMS, .make = make_,                                                    \
     };
 
-ENTRY(gw_model_rae_sfg, "rae-sfg", "RAE: reconstruction + sliced fused GW to a learnt Gaussian mixture",
-      sfg_rows, rae_defaults, make_sfg)
-ENTRY(gw_model_rae_ssfg, "rae-ssfg", "RAE with spherical sliced FGW: vMF slices around a searched direction",
-      ssfg_rows, rae_defaults, make_ssfg)
-ENTRY(gw_model_rae_mssfg, "rae-mssfg", "RAE with mixture spherical sliced FGW: k searched vMF locations",
-      mssfg_rows, mssfg_defaults, make_mssfg)
-ENTRY(gw_model_rae_pssfg, "rae-pssfg", "RAE with power spherical sliced FGW (no rejection sampling)",
-      pssfg_rows, rae_defaults, make_pssfg)
+ENTRY(gw_model_rae_sfg, "rae-sfg",
+      "RAE: reconstruction + sliced fused GW to a learnt Gaussian mixture", sfg_rows, rae_defaults,
+      make_sfg)
+ENTRY(gw_model_rae_ssfg, "rae-ssfg",
+      "RAE with spherical sliced FGW: vMF slices around a searched direction", ssfg_rows,
+      rae_defaults, make_ssfg)
+ENTRY(gw_model_rae_mssfg, "rae-mssfg",
+      "RAE with mixture spherical sliced FGW: k searched vMF locations", mssfg_rows, mssfg_defaults,
+      make_mssfg)
+ENTRY(gw_model_rae_pssfg, "rae-pssfg",
+      "RAE with power spherical sliced FGW (no rejection sampling)", pssfg_rows, rae_defaults,
+      make_pssfg)
 ENTRY(gw_model_rae_max_sfg, "rae-max-sfg", "RAE with max sliced FGW: the one searched direction",
       max_sfg_rows, rae_defaults, make_max_sfg)

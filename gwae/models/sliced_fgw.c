@@ -40,7 +40,8 @@ static struct tn_tensor *gw_square(struct tn_tensor *a, struct tn_tensor *b) {
     s = ag_sub(s, ag_mean(s, AG_AXIS(1), true));
     struct tn_tensor *c2 = ag_square(c), *s2 = ag_square(s);
     struct tn_tensor *cross = ag_mean(ag_mul(c2, s2), AG_AXIS(1), false);
-    struct tn_tensor *apart = ag_mul(ag_mean(c2, AG_AXIS(1), false), ag_mean(s2, AG_AXIS(1), false));
+    struct tn_tensor *apart =
+        ag_mul(ag_mean(c2, AG_AXIS(1), false), ag_mean(s2, AG_AXIS(1), false));
     struct tn_tensor *corr = ag_square(ag_mean(ag_mul(c, s), AG_AXIS(1), false));
     return ag_add(ag_mul_scalar(ag_add(cross, apart), 2.0f), ag_mul_scalar(corr, 4.0f));
 }
@@ -118,11 +119,13 @@ struct tn_tensor *gw_slicing_ascent(const struct gw_slicing *s, struct tn_tensor
         struct tn_tensor *f = gw_slicing_objective(s, zd, yd, leaf, draws);
         ag_grad(1, &f, NULL, 1, &leaf, &grad, 0);
         ag_set_grad_enabled(false);
-        replace(&m, ag_add(ag_mul_scalar(m, (float)beta1), ag_mul_scalar(grad, (float)(1 - beta1))));
+        replace(&m,
+                ag_add(ag_mul_scalar(m, (float)beta1), ag_mul_scalar(grad, (float)(1 - beta1))));
         replace(&v, ag_add(ag_mul_scalar(v, (float)beta2),
                            ag_mul_scalar(ag_square(grad), (float)(1 - beta2))));
         double c1 = 1 - pow(beta1, t), c2 = sqrt(1 - pow(beta2, t));
-        struct tn_tensor *denom = ag_add_scalar(ag_div_scalar(ag_sqrt(v), (float)c2), (float)adam_eps);
+        struct tn_tensor *denom =
+            ag_add_scalar(ag_div_scalar(ag_sqrt(v), (float)c2), (float)adam_eps);
         struct tn_tensor *step = ag_mul_scalar(ag_div(m, denom), (float)(s->lr / c1));
         replace(&eps, unit_rows(ag_add(ag_detach(eps), step)));
         tn_scope_end();

@@ -163,7 +163,8 @@ static void wood_propose(const void *ctx, struct tn_device device, int64_t r, in
     struct tn_tensor *den = ag_rsub_scalar(1.0f, ag_mul_scalar(e, 1.0f - w->b));
     *cand = ag_div(ag_rsub_scalar(1.0f, ag_mul_scalar(e, 1.0f + w->b)), den);
     struct tn_tensor *x = ag_rdiv_scalar(w->scale, den);
-    struct tn_tensor *lhs = ag_mul_scalar(ag_add_scalar(ag_sub(ag_log(x), x), 1.0f), (float)(w->d - 1));
+    struct tn_tensor *lhs =
+        ag_mul_scalar(ag_add_scalar(ag_sub(ag_log(x), x), 1.0f), (float)(w->d - 1));
     *accept = ag_ge(ag_add_scalar(lhs, w->shift), ag_log(u));
 }
 
@@ -182,7 +183,8 @@ struct tn_tensor *gw_power_marginal(struct tn_device device, int64_t n, int64_t 
     TN_CHECK(d >= 2 && kappa >= 0, "gw_power_marginal", "d %lld, kappa %g", (long long)d, kappa);
     double beta = 0.5 * (double)(d - 1);
     bool mode = ag_set_grad_enabled(false);
-    struct tn_tensor *t = ag_sub_scalar(ag_mul_scalar(gw_beta(device, n, beta + kappa, beta, rng), 2.0f), 1.0f);
+    struct tn_tensor *t =
+        ag_sub_scalar(ag_mul_scalar(gw_beta(device, n, beta + kappa, beta, rng), 2.0f), 1.0f);
     ag_set_grad_enabled(mode);
     return t;
 }
@@ -215,7 +217,8 @@ struct tn_tensor *gw_householder(struct tn_tensor *mu, struct tn_tensor *y) {
     struct tn_tensor *e1 = tn_from_host(mu->storage->device, 2, row, unit);
     free(unit);
     struct tn_tensor *diff = ag_sub(e1, mu);
-    struct tn_tensor *norm = ag_sqrt(ag_add_scalar(ag_sum(ag_square(diff), AG_AXIS(1), true), 1e-14f));
+    struct tn_tensor *norm =
+        ag_sqrt(ag_add_scalar(ag_sum(ag_square(diff), AG_AXIS(1), true), 1e-14f));
     struct tn_tensor *u = ag_div(diff, norm);
     struct tn_tensor *dot = ag_sum(ag_mul(y, u), AG_AXIS(1), true); /* [n, 1] */
     return ag_sub(y, ag_mul(ag_mul_scalar(dot, 2.0f), u));
@@ -233,7 +236,8 @@ struct tn_tensor *gw_sphere_place(struct tn_tensor *mu, struct tn_tensor *y) {
 }
 
 struct tn_tensor *gw_sphere_sample(enum gw_sphere_law law, struct tn_tensor *mu, int64_t n,
-                                   double kappa, struct tn_rng *rng, struct gw_sphere_stats *stats) {
+                                   double kappa, struct tn_rng *rng,
+                                   struct gw_sphere_stats *stats) {
     struct tn_device device = mu->storage->device;
     struct tn_tensor *y = gw_sphere_base(law, device, n, mu->shape[1], kappa, rng, stats);
     return law == GW_SPHERE_UNIFORM ? y : gw_sphere_place(mu, y);
