@@ -2,7 +2,8 @@
  * model trains, evaluates and samples from the command line; unknown models, priors a model
  * does not take and options of other models are refused in one line; FactorVAE (an adversary
  * with its own optimizer) resumes bit for bit; a run directory written before the model
- * registry (tests/fixtures/run_before_models) still loads, evaluates and resumes.
+ * registry (tests/fixtures/run_before_models) still loads, evaluates and resumes; the
+ * relational autoencoders train, evaluate, sample, benchmark and resume (warm start).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -98,4 +99,41 @@ Test(cli, a_run_from_before_the_model_registry_still_loads_and_resumes) {
     cr_assert_eq(run("sample %s --n 4 --out %s", at("old"), at("old.png")), 0, "sample: %s", err_text);
     cr_assert_eq(run("train --resume %s --steps 5", at("old")), 0, "resume: %s", err_text);
     assert_contains(at("old/log.jsonl"), "{\"event\": \"resume\", \"step\": 3, \"epoch\": 0}");
+}
+
+/* every relational autoencoder trains 20 tiny steps with finite terms and evaluates; the
+ * spherical variant with a warm start (a buffer in its checkpoints) resumes exactly; the
+ * tool samples from one and benchmarks another */
+Test(cli, each_relational_autoencoder_trains_evaluates_and_resumes) {
+    const char *models[] = {"rae-sfg", "rae-ssfg", "rae-mssfg", "rae-pssfg", "rae-max-sfg"};
+    const char *options[] = {"", "--projections 10 --search-steps 3",
+                             "--projections 10 --search-steps 3 --mixture 3",
+                             "--projections 10 --search-steps 3", "--search-steps 3"};
+    for (int i = 0; i < 5; i++) {
+        char extra[128], path[PATH_MAX];
+        snprintf(extra, sizeof extra, "--model %s --latent 4 %s", models[i], options[i]);
+        train_tiny(models[i], 20, extra);
+        static char log[1 << 16];
+        snprintf(path, sizeof path, "%s/log.jsonl", at(models[i]));
+        slurp(path, log, sizeof log);
+        cr_assert(strstr(log, "\"loss_sfg\": ") && !strstr(log, "null"),
+                  "%s: %s", models[i], log);
+        cr_assert_eq(run("eval %s --skip-fid --skip-figures --pairs 20", at(models[i])), 0,
+                     "eval of %s: %s", models[i], err_text);
+        cr_assert(strstr(out_text, "\"test_loss_sfg\": "), "%s: %s", models[i], out_text);
+    }
+    cr_assert_eq(run("sample %s --n 4 --out %s", at("rae-pssfg"), at("s.png")), 0, "%s", err_text);
+    assert_png(at("s.png"));
+    const char *warm = "--model rae-ssfg --latent 4 --projections 8 --search-steps 2 --warm-start "
+                       "--log-every 1";
+    train_tiny("straight", 11, warm);
+    train_tiny("resumed", 5, warm);
+    cr_assert_eq(run("train --resume %s --steps 11", at("resumed")), 0, "resume: %s", err_text);
+    char a[4096], b[4096];
+    step_line(at("straight/log.jsonl"), 11, a, sizeof a);
+    step_line(at("resumed/log.jsonl"), 11, b, sizeof b);
+    cr_assert_str_eq(a, b, "rae-ssfg with a warm start differs after a resume");
+    cr_assert_eq(run("bench --model rae-mssfg --config small --iters 1 --threads 1"), 0, "%s",
+                 err_text);
+    cr_assert(strstr(out_text, "rae-mssfg"), "bench printed: %s", out_text);
 }

@@ -10,7 +10,12 @@
     X(gw_model_beta_vae) \
     X(gw_model_beta_tcvae) \
     X(gw_model_factorvae) \
-    X(gw_model_wae_mmd)
+    X(gw_model_wae_mmd)  \
+    X(gw_model_rae_sfg)  \
+    X(gw_model_rae_ssfg) \
+    X(gw_model_rae_mssfg) \
+    X(gw_model_rae_pssfg) \
+    X(gw_model_rae_max_sfg)
 
 #define DECLARE(entry) extern const struct gw_model_entry entry;
 #define ADDRESS(entry) &entry,

@@ -2,9 +2,10 @@
  *
  * A prior is a module (its parameters and buffers are trained and saved with the model)
  * plus one function, sample(n): n latent points [n, L] drawn with the given generator and
- * differentiable with respect to the prior's parameters. Every prior that trains ends with
- * the non-affine batch norm of the official code (momentum 0.5), so its output is batch-
- * standardised per dimension. Noise is drawn on the prior's device (the CPU until
+ * differentiable with respect to the prior's parameters. Every GWAE prior that trains ends
+ * with the non-affine batch norm of the official code (momentum 0.5), so its output is batch-
+ * standardised per dimension; the relational autoencoders' rae-gmm has none, as the RAE code.
+ * Noise is drawn on the prior's device (the CPU until
  * gw_prior_to_device), from the same host stream of numbers on every device. To add a
  * prior: write one file with a constructor that fills a struct gw_prior and an entry (with its
  * options, if any), and add one line to the table in priors/prior.c (docs/priors.md walks
@@ -66,6 +67,7 @@ void gw_prior_init(struct gw_prior *prior, const char *kind, const struct gw_pri
                    int64_t latent);
 
 /* The built-in priors, one file each. */
-extern const struct gw_prior_entry gw_prior_gaussian, gw_prior_np, gw_prior_fnp, gw_prior_gmp;
+extern const struct gw_prior_entry gw_prior_gaussian, gw_prior_np, gw_prior_fnp, gw_prior_gmp,
+    gw_prior_rae_gmm;
 
 #endif
