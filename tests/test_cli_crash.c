@@ -8,6 +8,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <dirent.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,8 @@
 #include <unistd.h>
 
 #include "helpers/cli_support.h"
+#include "run_dir.h"
+#include "settings.h"
 #include "tensor/tn_cuda.h"
 
 TestSuite(cli, .init = cli_setup, .fini = cli_teardown, .timeout = 120);
@@ -140,4 +143,52 @@ Test(cli, eval_refuses_a_run_it_could_not_write_before_any_work) {
     assert_refused(run("eval %s --pairs 20", at("run")), 1, "is not a regular file",
                    "metrics.json a directory");
     cr_assert(!exists(at("run/classifier.safetensors")), "eval trained its classifier first");
+}
+
+/* the limit on a dataset's memory is the user's to raise, and refuses before anything */
+Test(cli, max_data_memory_refuses_a_dataset_over_it_before_any_work) {
+    assert_refused(run("train " TINY " --steps 2 --max-data-memory 0.0001 --out %s", at("run")), 1,
+                   "over the limit of 0.0001 GiB for one dataset (raise it with --max-data-memory)",
+                   "a dataset over the limit");
+    struct stat st;
+    cr_assert_neq(stat(at("run"), &st), 0, "a refused run left a directory behind");
+    train_tiny("run", 2, "--max-data-memory 1");
+    assert_refused(run("eval %s --max-data-memory 0.0001", at("run")), 1, "--max-data-memory",
+                   "eval over the limit");
+}
+
+/* a checkpoint whose weights hold a NaN (with a valid checksum: written by the tool's own
+ * writer) is refused by every command that uses a model, naming the tensor */
+Test(cli, a_model_with_non_finite_weights_is_refused_naming_the_tensor) {
+    train_tiny("run", 2, "");
+    struct tool_settings s;
+    char err[PATH_MAX + 512], path[PATH_MAX + 64];
+    settings_defaults(&s);
+    cr_assert(settings_load_run(at("run"), &s, err, sizeof err), "%s", err);
+    struct tn_rng rng = tn_rng_new(s.seed);
+    struct gw_model *m;
+    tn_scope_begin();
+    cr_assert_eq(gw_model_new(&s.model, s.model_options, s.prior_options, &rng, &m), TN_OK);
+    struct run_state st = {.rng = rng};
+    struct nn_ckpt *c = run_ckpt_full(&s, m, &st);
+    snprintf(path, sizeof path, "%s/checkpoint_last.safetensors", at("run"));
+    cr_assert_eq(run_ckpt_load(c, &s, &st, path), TN_OK, "%s", tn_last_error());
+    struct tn_tensor *w = nn_module_find(&m->base, "decoder.0.bias");
+    float *v = calloc((size_t)w->numel, sizeof *v);
+    tn_to_host(w, v);
+    v[3] = NAN;
+    tn_write_host(w, v);
+    free(v);
+    cr_assert_eq(run_ckpt_save(c, &st, path), TN_OK, "%s", tn_last_error());
+    snprintf(path, sizeof path, "%s/checkpoint_best.safetensors", at("run"));
+    cr_assert_eq(run_ckpt_save(c, &st, path), TN_OK, "%s", tn_last_error());
+    nn_ckpt_free(c);
+    gw_model_free(m);
+    tn_scope_end();
+    const char *uses[] = {"eval %s", "sample %s", "reconstruct %s", "encode %s --out z.npy"};
+    for (size_t i = 0; i < sizeof uses / sizeof uses[0]; i++) {
+        char args[PATH_MAX + 64];
+        snprintf(args, sizeof args, uses[i], at("run"));
+        assert_refused(run("%s", args), 1, "decoder.0.bias holds a non-finite value", uses[i]);
+    }
 }

@@ -18,6 +18,7 @@
 #include "eval_dci.h"
 #include "eval_gw.h"
 #include "eval_ood.h"
+#include "evaluate.h"
 #include "gwae/models/gwae.h"
 #include "gwae/eval/classifier.h"
 #include "helpers/test_support.h"
@@ -261,4 +262,54 @@ Test(eval, classifier_checkpoint_round_trips_and_refuses_another_identity) {
     gw_dataset_free(&d);
     gw_classifier_free(a);
     gw_classifier_free(b);
+}
+
+/* ---- PSNR of a broken model ---- */
+
+/* NaN reconstructions have a NaN error: the PSNR is not a number, never the 100 dB floor */
+Test(eval, psnr_of_non_finite_reconstructions_is_not_a_number) {
+    struct gw_model *m = tiny_model(20);
+    struct gw_dataset d = scenes(6, 21, 32);
+    struct tn_rng rng = tn_rng_new(22);
+    double psnr[2], se[2];
+    eval_psnr(m, &d, 0, &rng, psnr, se);
+    cr_assert(isfinite(psnr[0]) && psnr[0] < 100, "a working model: %g dB", psnr[0]);
+    struct tn_tensor *b = nn_module_find(&m->base, "decoder.0.bias");
+    float *v = calloc((size_t)b->numel, sizeof *v);
+    v[0] = NAN;
+    tn_write_host(b, v);
+    free(v);
+    eval_psnr(m, &d, 0, &rng, psnr, se);
+    for (int i = 0; i < 2; i++)
+        cr_assert(isnan(psnr[i]) && isnan(se[i]), "PSNR %d: %g +- %g dB from NaN images", i,
+                  psnr[i], se[i]);
+    gw_dataset_free(&d);
+    gw_model_free(m);
+}
+
+/* eval's mean of a model's terms over batches: the mean of the per-batch values */
+Test(eval, losses_are_the_image_weighted_mean_of_the_batches) {
+    struct gw_model *m = tiny_model(23);
+    struct gw_dataset d = scenes(20, 24, 32); /* batches of 8, 8 and 4 images */
+    struct tn_rng rng = tn_rng_new(25), again = tn_rng_new(25);
+    struct gw_terms mean, one;
+    gw_model_terms(m, &mean);
+    gw_model_terms(m, &one);
+    cr_assert_eq(eval_losses(m, &d, 0, &rng, &mean), 20);
+    double want = 0;
+    for (int first = 0; first < 20; first += 8) {
+        int k = 20 - first < 8 ? 20 - first : 8;
+        gw_terms_clear(&one);
+        tn_scope_begin();
+        gw_model_eval_step(m, eval_batch_at(m, &d, first, k), &again, &one);
+        tn_scope_end();
+        gw_terms_read(&one);
+        want += k * gw_terms_get(&one, "loss_w") / 20.0;
+    }
+    double got = gw_terms_get(&mean, "loss_w");
+    cr_assert_float_eq(got, want, 1e-5 * fabs(want), "loss_w %g, the batches' mean %g", got, want);
+    cr_assert(isnan(gw_terms_get(&mean, "loss_disc")), "a critic term in an eval step's mean");
+    gw_terms_free(&mean);
+    gw_terms_free(&one);
+    gw_model_free(m);
 }

@@ -28,7 +28,8 @@ static const struct gw_option classifier_specs[] = {
     {"lr", GW_OPT_DOUBLE, C(lr), 1e-9, 10, NULL, GW_OPT_LOCAL, "Training", "X", "Adam's learning rate", NULL},
 };
 
-static const char *const shared_names[] = {"limit", "seed", "data", "threads", "device", NULL};
+static const char *const shared_names[] = {"limit", "seed", "data", "threads", "device",
+                                           "max-data-memory", NULL};
 
 static const char classifier_usage[] =
     "usage: gwae classifier RUN_DIR [options]\n\n"

@@ -15,7 +15,7 @@
 #include "tool.h"
 
 static const char *const encode_names[] = {"split", "out", "limit", "checkpoint", "data", "threads",
-                                           "device", NULL};
+                                           "device", "max-data-memory", NULL};
 
 static const char encode_usage[] =
     "usage: gwae encode RUN_DIR [--split test|valid|train] [--out FILE.npy|FILE.csv] [--limit N]\n\n"

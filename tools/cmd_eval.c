@@ -49,7 +49,7 @@ struct eval_options {
 
 static const char *const isometry_kinds[] = {"scaled", "squared", NULL};
 static const char *const shared_names[] = {"checkpoint", "limit", "data", "threads", "device",
-                                           NULL};
+                                           "max-data-memory", NULL};
 
 static const struct gw_option eval_specs[] = {
     {"gw-batches", GW_OPT_I64, E(gw_batches), 1, 1e6, NULL, GW_OPT_LOCAL, "Measurements", "N",

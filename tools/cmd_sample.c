@@ -44,7 +44,7 @@ int cmd_sample(int argc, char **argv) {
 }
 
 static const char *const recon_names[] = {"n", "split", "out", "checkpoint", "data", "threads",
-                                          "device", NULL};
+                                          "device", "max-data-memory", NULL};
 
 static const char recon_usage[] =
     "usage: gwae reconstruct RUN_DIR [--n N] [--split test|valid|train] [--out FILE.png]\n\n"

@@ -224,10 +224,12 @@ char *json_read_file(const char *path, size_t *len) {
     int fd;
     uint64_t size;
     if (nn_open_regular(path, "", &fd, &size) != TN_OK) return NULL; /* errno set */
+    char shown[TN_QUOTE_SIZE];
     FILE *f = fdopen(fd, "rb");
     if (!f) {
         int err = errno;
         close(fd);
+        tn_error(TN_ERR_IO, "%s: cannot read: %s", tn_quote(path, shown, sizeof shown), strerror(err));
         errno = err;
         return NULL;
     }
@@ -240,6 +242,7 @@ char *json_read_file(const char *path, size_t *len) {
         if (!bigger) {
             free(data);
             data = NULL;
+            tn_error(TN_ERR_IO, "%s: larger than 64 MiB", tn_quote(path, shown, sizeof shown));
             errno = EFBIG;
             break;
         }
@@ -249,6 +252,7 @@ char *json_read_file(const char *path, size_t *len) {
     if (data && ferror(f)) {
         free(data);
         data = NULL;
+        tn_error(TN_ERR_IO, "%s: read error", tn_quote(path, shown, sizeof shown));
         errno = EIO;
     }
     fclose(f);

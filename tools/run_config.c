@@ -135,7 +135,8 @@ bool settings_load_run(const char *dir, struct tool_settings *s, char *err, size
     size_t len;
     char *text = json_read_file(path, &len);
     if (!text) {
-        snprintf(err, size, "%s: cannot read: %s (is %s a run directory?)", path, strerror(errno), dir);
+        /* json_read_file leaves the reason (a FIFO, a folder, ...) in tn_last_error */
+        snprintf(err, size, "%s (is %s a run directory?)", tn_last_error(), dir);
         return false;
     }
     struct json_flat o;

@@ -37,6 +37,8 @@ static const struct gw_option use_specs[] = {
      "OpenMP threads (0: OMP_NUM_THREADS or all cores)", NULL},
     {"device", GW_OPT_STRING, U(device), 1, 0, use_devices, GW_OPT_LOCAL, "Options", "NAME",
      "cpu, or cuda (GPU 0; needs a CUDA build and a device); default: the run's", NULL},
+    {"max-data-memory", GW_OPT_DOUBLE, U(max_data_gib), 0, 1e6, NULL, GW_OPT_LOCAL, "Options",
+     "GIB", "host memory the dataset may take before it is loaded (0: 8 GiB)", NULL},
     {"seed", GW_OPT_U64, U(seed), 0, 0, NULL, GW_OPT_LOCAL, "Options", "S", "seeds the draws", NULL},
 };
 
@@ -147,6 +149,7 @@ int session_open(const char *cmd, const char *dir, const struct use_options *opt
     settings_defaults(&ses->s);
     if (!settings_load_run(dir, &ses->s, err, sizeof err)) return tool_fail(cmd, TOOL_EXIT_FAIL, "%s", err);
     if (opts->data[0]) snprintf(ses->s.data, sizeof ses->s.data, "%s", opts->data);
+    ses->s.max_data_gib = opts->max_data_gib;
     if (opts->device[0]) snprintf(ses->s.device, sizeof ses->s.device, "%s", opts->device);
     struct tn_device device;
     if (!settings_device(ses->s.device, &device, err, sizeof err))
@@ -168,6 +171,10 @@ int session_open(const char *cmd, const char *dir, const struct use_options *opt
     struct nn_ckpt *c = run_ckpt_model(&ses->s, ses->model);
     enum tn_status status = run_ckpt_load(c, &ses->s, NULL, ses->checkpoint);
     nn_ckpt_free(c);
+    char bad[256];
+    if (status == TN_OK && nn_module_find_nonfinite(&ses->model->base, "", bad, sizeof bad))
+        status = tn_error(TN_ERR_INVALID, "%s: %s holds a non-finite value: this model cannot be "
+                          "used (take another checkpoint, or train again)", ses->checkpoint, bad);
     if (status != TN_OK) {
         rc = tool_fail(cmd, TOOL_EXIT_FAIL, "%s", tn_last_error());
         session_close(ses);

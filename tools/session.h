@@ -30,6 +30,7 @@ struct use_options {
     char out[TOOL_PATH_MAX];
     char split[16];                 /* train, valid or test */
     char device[16];                /* cpu or cuda; "" for the run's own device */
+    double max_data_gib;            /* host memory the data may take, GiB (0: the default) */
     int64_t n, limit;
     int cols, threads;
     uint64_t seed;
@@ -39,7 +40,7 @@ struct use_options {
 void use_defaults(struct use_options *o);
 
 /* The options called names[] (NULL-terminated: checkpoint, data, out, split, n, limit, cols,
- * threads, device, seed) into specs (room for all ten), as the table *t. */
+ * threads, device, max-data-memory, seed) into specs (room for all eleven), as the table *t. */
 void use_table(const char *const *names, struct gw_option *specs, struct opt_table *t);
 
 /* Parses a command that takes RUN_DIR and the use options of names; prints usage (the text,

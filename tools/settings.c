@@ -94,6 +94,8 @@ static const struct gw_option tail_rows[] = {
      "cpu, or cuda (GPU 0; needs a CUDA build and a device)", NULL},
     {"threads", GW_OPT_INT, F(threads), 0, 1024, NULL, GW_OPT_LOCAL, "Runtime", "N",
      "OpenMP threads (0: OMP_NUM_THREADS or all cores)", NULL},
+    {"max-data-memory", GW_OPT_DOUBLE, F(max_data_gib), 0, 1e6, NULL, GW_OPT_LOCAL, "Runtime",
+     "GIB", "host memory one dataset may take before it is loaded (0: 8 GiB)", NULL},
 };
 
 #define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -335,6 +337,7 @@ struct gw_data_options settings_data_options(const struct tool_settings *s) {
     o.valid_fraction = s->valid_fraction;
     o.test_fraction = s->test_fraction;
     o.seed = s->seed;
+    o.max_memory = (uint64_t)(s->max_data_gib * (double)(1ull << 30));
     char err[256];
     settings_holdout_mask(s->holdout, &o.holdout, err, sizeof err); /* checked by settings_check */
     return o;

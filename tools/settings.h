@@ -39,6 +39,7 @@ struct tool_settings {
     int64_t eval_limit;        /* test images for the end-of-training metrics (0: all) */
     char device[16];           /* cpu, or cuda (device 0) when one can be used */
     int threads;               /* OpenMP threads (0: the OpenMP default) */
+    double max_data_gib;       /* host memory one dataset may take, in GiB (0: the default) */
     char out[TOOL_PATH_MAX];   /* train: the new run directory */
     char resume[TOOL_PATH_MAX];/* train: the run directory to continue */
 };

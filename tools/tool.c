@@ -9,6 +9,8 @@
 
 #include "tool.h"
 
+#include "tensor/tn_error.h"
+
 int tool_fail(const char *cmd, int code, const char *fmt, ...) {
     char msg[2048];
     va_list ap;
@@ -17,8 +19,9 @@ int tool_fail(const char *cmd, int code, const char *fmt, ...) {
     va_end(ap);
     for (char *c = msg; *c; c++)
         if (*c == '\n' || *c == '\r') *c = ' ';
+    char safe[4 * sizeof msg]; /* control bytes and bad UTF-8 (from a path) as \xNN */
     fflush(stdout);
-    fprintf(stderr, "gwae %s: %s\n", cmd, msg);
+    fprintf(stderr, "gwae %s: %s\n", cmd, tn_quote(msg, safe, sizeof safe));
     return code;
 }
 

@@ -13,7 +13,8 @@
 #define TOOL_EXIT_USAGE 2
 
 /* Prints "gwae <cmd>: <message>" as one line on stderr (line breaks in the message become
- * spaces) and returns code, for `return tool_fail(...)`. */
+ * spaces, other control bytes and invalid UTF-8 \xNN, backslashes \\: tn_quote) and returns
+ * code, for `return tool_fail(...)`. */
 int tool_fail(const char *cmd, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* The commands: each takes the arguments after its name and returns the exit code. */

@@ -200,8 +200,8 @@ static enum tn_status check_memory(const struct gw_data_options *opts, const cha
                                    uint64_t bytes) {
     uint64_t limit = opts->max_memory ? opts->max_memory : GW_DATA_MAX_MEMORY_DEFAULT;
     if (bytes <= limit) return TN_OK;
-    return tn_error(TN_ERR_INVALID, "%s: the dataset would take %.2f GiB of host memory, over the "
-                    "limit of %.2f GiB for one dataset (raise it with --max-data-memory)", what,
+    return tn_error(TN_ERR_INVALID, "%s: the dataset would take %.3g GiB of host memory, over the "
+                    "limit of %.3g GiB for one dataset (raise it with --max-data-memory)", what,
                     (double)bytes / (1 << 30), (double)limit / (1 << 30));
 }
 
