@@ -1,15 +1,17 @@
-/* fuzz_json.c - libFuzzer target for the JSON reader of config.json and metrics.json: the
- * flat-object parser json_flat_parse (tools/json.c) over the string reader of nn/nn_json.c.
+/* fuzz_json.c - libFuzzer target for the JSON readers of config.json and metrics.json: the
+ * flat-object parser json_flat_parse (tools/json.c) over the string reader of nn/nn_json.c,
+ * then the configuration reader on top of it (settings_load_text: the model and prior
+ * registries' rows, the strict number parses, the legacy keys, the checks).
  *
- * The parser is what reads every file; what the tool does with the values (the configuration
- * reader above it) is checked by its own tests. The parser must return true or false with a
- * reason for any input: a crash, a sanitizer report or a leak is a bug. Seeds:
- * fuzz/corpus/json/ (tests/test_readers.c replays them). Build with fuzz/CMakeLists.txt.
+ * Both must return true or false with a reason for any input: a crash, a sanitizer report or
+ * a leak is a bug. Seeds: fuzz/corpus/json/ (tests/test_readers.c replays them), with real
+ * config.json files of several models. Build with fuzz/CMakeLists.txt.
  */
 #include <stddef.h>
 #include <stdint.h>
 
 #include "json.h"
+#include "settings.h"
 
 /* The libFuzzer entry point: one input, never a crash. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -19,5 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char why[256];
     json_flat_parse((const char *)data, size, &o, why, sizeof why);
     json_flat_free(&o);
+    struct tool_settings s;
+    settings_defaults(&s);
+    settings_load_text((const char *)data, size, &s, why, sizeof why);
     return 0;
 }

@@ -197,7 +197,7 @@ Test(readers, a_dataset_over_the_memory_limit_is_refused_naming_the_option) {
     struct gw_data_options shapes = {.source = GW_SOURCE_SHAPES, .size = 64,
                                      .shapes_count = 1000000};
     assert_refused(gw_data_load(&shapes, &s), TN_ERR_INVALID, "shapes: the dataset would take",
-                   "limit of 8.00 GiB");
+                   "limit of 8 GiB");
     /* an IDX file is read only up to the size its caller allows */
     struct gw_idx idx;
     assert_refused(gw_idx_load(in_dir("train-images-idx3-ubyte"), 100, &idx), TN_ERR_INVALID,

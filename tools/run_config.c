@@ -126,6 +126,14 @@ static bool load_object(const struct json_flat *o, struct tool_settings *s, char
     return settings_check(s, why, size);
 }
 
+bool settings_load_text(const char *text, size_t len, struct tool_settings *s, char *err,
+                        size_t size) {
+    struct json_flat o;
+    bool ok = json_flat_parse(text, len, &o, err, size) && load_object(&o, s, err, size);
+    json_flat_free(&o);
+    return ok;
+}
+
 bool settings_load_run(const char *dir, struct tool_settings *s, char *err, size_t size) {
     char path[TOOL_PATH_MAX + 32], why[512];
     if (!settings_join(path, sizeof path, dir, "config.json")) {
@@ -139,10 +147,8 @@ bool settings_load_run(const char *dir, struct tool_settings *s, char *err, size
         snprintf(err, size, "%s (is %s a run directory?)", tn_last_error(), dir);
         return false;
     }
-    struct json_flat o;
-    bool ok = json_flat_parse(text, len, &o, why, sizeof why) && load_object(&o, s, why, sizeof why);
+    bool ok = settings_load_text(text, len, s, why, sizeof why);
     free(text);
-    json_flat_free(&o);
     if (!ok) snprintf(err, size, "%s: %s", path, why);
     return ok;
 }

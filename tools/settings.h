@@ -108,6 +108,10 @@ bool settings_retired_key(const char *name);
  * (settings_legacy_value). false with err. */
 bool settings_load_run(const char *dir, struct tool_settings *s, char *err, size_t size);
 
+/* settings_load_run from the text of a config.json (what the fuzz target calls). */
+bool settings_load_text(const char *text, size_t len, struct tool_settings *s, char *err,
+                        size_t size);
+
 /* The model's identity for checkpoints: "channels=3" and "name=value" for every FIXED row of
  * s's table that belongs to the model (shared model rows, the model's and the prior's), except
  * rows added later while they hold their legacy value (settings_legacy_value). */
