@@ -26,6 +26,7 @@
 #include "nn_crc32c.h"
 #include "nn_file.h"
 #include "nn_json.h"
+#include "nn_safetensors.h"
 
 #define HEADER_MAX ((uint64_t)100 << 20) /* the limit of the safetensors reference reader */
 #define NAME_MAX_LEN 1024

@@ -1,10 +1,26 @@
-/* nn_json.c - the strict JSON pull reader and the text buffer of nn_json.h. */
+/* nn_json.c - the JSON of the project (nn_json.h): the strict pull reader, the text buffer,
+ * and the flat objects of config.json, metrics.json and log.jsonl written and read on them.
+ *
+ * The flat reader leans on the pull reader for whitespace, punctuation and strings (every
+ * escape is handled there) and adds what a safetensors header never needs: numbers, true,
+ * false and null. A number is checked against JSON's grammar here, so "1e" or "01" is refused
+ * even though strtod would read part of it.
+ */
+#define _POSIX_C_SOURCE 200809L
+
 #include "nn_json.h"
 
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "nn_file.h"
 
 void nn_json_init(struct nn_json *j, const char *text, size_t len) {
     *j = (struct nn_json){.text = text, .len = len, .pos = 0};
@@ -239,183 +255,247 @@ void nn_buf_free(struct nn_buf *b) {
     *b = (struct nn_buf){0};
 }
 
-/* ---- the safetensors header ---- */
+/* ---- flat objects ---- */
 
-static const struct nn_st_dtype dtypes[] = {
-    {"F32", 4}, {"F64", 8}, {"F16", 2}, {"BF16", 2}, {"I64", 8}, {"I32", 4},
-    {"I16", 2}, {"I8", 1},  {"U64", 8}, {"U32", 4},  {"U16", 2}, {"U8", 1},
-    {"BOOL", 1}, {"F8_E4M3", 1}, {"F8_E5M2", 1},
-};
-
-void nn_st_grow(void **items, int *cap, int n, size_t size) {
-    if (n < *cap) return;
-    TN_CHECK(*cap < INT32_MAX / 2, "nn_st_grow", "too many items");
-    int next = *cap ? 2 * *cap : 16;
-    void *grown = realloc(*items, (size_t)next * size);
-    TN_CHECK(grown, "nn_st_grow", "out of host memory");
-    *items = grown;
-    *cap = next;
-}
-
-void nn_st_pairs_free(struct nn_st_pair *pairs, int n) {
-    for (int i = 0; i < n; i++) {
-        free(pairs[i].key);
-        free(pairs[i].value);
+void nn_json_format_double(double v, char *out, size_t size) {
+    for (int digits = 6; digits <= 17; digits++) {
+        snprintf(out, size, "%.*g", digits, v);
+        if (strtod(out, NULL) == v) return;
     }
-    free(pairs);
 }
 
-void nn_st_header_free(struct nn_st_header *h) {
-    for (int i = 0; i < h->n; i++) free(h->t[i].name);
-    free(h->t);
-    nn_st_pairs_free(h->meta, h->n_meta);
-    *h = (struct nn_st_header){0};
+void nn_json_begin(struct nn_json_writer *w, bool multiline) {
+    memset(w, 0, sizeof *w);
+    w->multiline = multiline;
+    nn_buf_puts(&w->buf, "{");
 }
 
-const char *nn_st_show(const char *name, char *out) {
-    return tn_quote(name, out, NN_ST_SHOW_MAX + 4);
+static void key(struct nn_json_writer *w, const char *k) {
+    if (w->n++) nn_buf_puts(&w->buf, ",");
+    nn_buf_puts(&w->buf, w->multiline ? "\n  " : (w->n > 1 ? " " : ""));
+    nn_buf_put_json_string(&w->buf, k);
+    nn_buf_puts(&w->buf, ": ");
 }
 
-/* The parser's state: the reader and where the reason of a failure goes. */
-struct st {
-    struct nn_json j;
-    char *error;
-    size_t error_size;
-};
+void nn_json_put_string(struct nn_json_writer *w, const char *k, const char *value) {
+    key(w, k);
+    nn_buf_put_json_string(&w->buf, value);
+}
 
-static bool st_fail(struct st *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static bool st_fail(struct st *p, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(p->error, p->error_size, fmt, ap);
-    va_end(ap);
+void nn_json_put_number(struct nn_json_writer *w, const char *k, double v) {
+    char text[40];
+    if (!isfinite(v)) {
+        snprintf(text, sizeof text, "null");
+    } else if ((double)(float)v == v) { /* a float32 value: its own shortest digits */
+        for (int digits = 6; digits <= 9; digits++) {
+            snprintf(text, sizeof text, "%.*g", digits, v);
+            if (strtof(text, NULL) == (float)v) break;
+        }
+    } else {
+        nn_json_format_double(v, text, sizeof text);
+    }
+    nn_json_put_raw(w, k, text);
+}
+
+void nn_json_put_int(struct nn_json_writer *w, const char *k, int64_t v) {
+    char text[32];
+    snprintf(text, sizeof text, "%" PRId64, v);
+    nn_json_put_raw(w, k, text);
+}
+
+void nn_json_put_bool(struct nn_json_writer *w, const char *k, bool v) { nn_json_put_raw(w, k, v ? "true" : "false"); }
+
+void nn_json_put_raw(struct nn_json_writer *w, const char *k, const char *raw) {
+    key(w, k);
+    nn_buf_puts(&w->buf, raw);
+}
+
+char *nn_json_end(struct nn_json_writer *w) {
+    nn_buf_puts(&w->buf, w->multiline && w->n ? "\n}\n" : "}\n");
+    char *text = w->buf.failed ? NULL : w->buf.data;
+    if (!text) nn_buf_free(&w->buf);
+    memset(w, 0, sizeof *w);
+    return text;
+}
+
+/* ---- the reader ---- */
+
+static bool failed(char *err, size_t size, const struct nn_json *j, const char *why) {
+    snprintf(err, size, "%s at byte %zu", why, j->pos);
     return false;
 }
 
-/* The reader's own error, after "<tensor>: " when there is a tensor. */
-static bool st_json_fail(struct st *p, const char *who) {
-    char shown[NN_ST_SHOW_MAX + 4];
-    if (!who) return st_fail(p, "%s", p->j.error);
-    return st_fail(p, "%s: %s", nn_st_show(who, shown), p->j.error);
+/* the length of a JSON number at s (0 if there is none): -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static size_t number_length(const char *s, size_t left) {
+    size_t i = 0;
+#define AT(k) ((k) < left ? s[k] : '\0')
+    if (AT(i) == '-') i++;
+    if (AT(i) == '0') {
+        i++;
+    } else if (isdigit((unsigned char)AT(i))) {
+        while (isdigit((unsigned char)AT(i))) i++;
+    } else {
+        return 0;
+    }
+    if (AT(i) == '.') {
+        if (!isdigit((unsigned char)AT(i + 1))) return 0;
+        i++;
+        while (isdigit((unsigned char)AT(i))) i++;
+    }
+    if (AT(i) == 'e' || AT(i) == 'E') {
+        i++;
+        if (AT(i) == '+' || AT(i) == '-') i++;
+        if (!isdigit((unsigned char)AT(i))) return 0;
+        while (isdigit((unsigned char)AT(i))) i++;
+    }
+#undef AT
+    return i;
 }
 
-/* A string that may not hold NUL; *out is the caller's on success. */
-static bool st_text(struct st *p, char **out) {
+static bool add_pair(struct nn_json_flat *o, char *k, char *text, enum nn_json_type type) {
+    if (o->n == o->cap) {
+        int cap = o->cap ? 2 * o->cap : 16;
+        struct nn_json_pair *p = realloc(o->pairs, (size_t)cap * sizeof *p);
+        if (!p) return false;
+        o->pairs = p;
+        o->cap = cap;
+    }
+    o->pairs[o->n++] = (struct nn_json_pair){k, text, type};
+    return true;
+}
+
+static char *dup_n(const char *s, size_t n) {
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+/* reads one value after the colon into *text and *type */
+static bool value(struct nn_json *j, char **text, enum nn_json_type *type, char *err, size_t size) {
+    int c = nn_json_peek(j);
     size_t len;
-    if (!nn_json_string(&p->j, out, &len)) return false;
-    if (strlen(*out) == len) return true;
-    free(*out);
-    *out = NULL;
-    snprintf(p->j.error, sizeof p->j.error, "header byte %zu: string holds a NUL byte", p->j.pos);
-    return false;
-}
-
-static bool st_shape(struct st *p, struct nn_st_tensor *e) {
-    char who[NN_ST_SHOW_MAX + 4];
-    if (!nn_json_expect(&p->j, '[')) return st_json_fail(p, e->name);
-    if (nn_json_accept(&p->j, ']')) return true;
-    do {
-        if (e->ndim == TN_MAX_DIMS)
-            return st_fail(p, "%s: shape has more than %d dims", nn_st_show(e->name, who),
-                           TN_MAX_DIMS);
-        if (!nn_json_uint64(&p->j, &e->shape[e->ndim++])) return st_json_fail(p, e->name);
-    } while (nn_json_accept(&p->j, ','));
-    return nn_json_expect(&p->j, ']') || st_json_fail(p, e->name);
-}
-
-static bool st_dtype(struct st *p, struct nn_st_tensor *e) {
-    char *name, who[NN_ST_SHOW_MAX + 4], shown[NN_ST_SHOW_MAX + 4];
-    if (!st_text(p, &name)) return st_json_fail(p, e->name);
-    for (size_t k = 0; k < sizeof dtypes / sizeof *dtypes && !e->dtype; k++)
-        if (strcmp(name, dtypes[k].name) == 0) e->dtype = &dtypes[k];
-    bool ok = e->dtype || st_fail(p, "%s: unknown dtype \"%s\"", nn_st_show(e->name, who),
-                                  nn_st_show(name, shown));
-    free(name);
-    return ok;
-}
-
-/* {"dtype": ..., "shape": [...], "data_offsets": [begin, end]} into e (whose name is set). */
-static bool st_tensor(struct st *p, struct nn_st_tensor *e) {
-    static const char *const fields[3] = {"dtype", "shape", "data_offsets"};
-    char who[NN_ST_SHOW_MAX + 4];
-    bool got[3] = {false, false, false};
-    struct nn_json *j = &p->j;
-    if (!nn_json_expect(j, '{')) return st_json_fail(p, e->name);
-    bool empty = nn_json_accept(j, '}');
-    for (bool more = !empty; more; more = nn_json_accept(j, ',')) {
-        char *field;
-        if (!st_text(p, &field)) return st_json_fail(p, e->name);
-        int f = 0;
-        while (f < 3 && strcmp(field, fields[f]) != 0) f++;
-        free(field);
-        if (f == 3) return st_fail(p, "%s: unknown field in its entry", nn_st_show(e->name, who));
-        if (got[f]) return st_fail(p, "%s: a field appears twice", nn_st_show(e->name, who));
-        got[f] = true;
-        if (!nn_json_expect(j, ':')) return st_json_fail(p, e->name);
-        bool ok = f == 0 ? st_dtype(p, e)
-                : f == 1 ? st_shape(p, e)
-                         : (nn_json_expect(j, '[') && nn_json_uint64(j, &e->begin) &&
-                            nn_json_expect(j, ',') && nn_json_uint64(j, &e->end) &&
-                            nn_json_expect(j, ']')) || st_json_fail(p, e->name);
-        if (!ok) return false;
+    if (c == '"') {
+        *type = NN_JSON_STRING;
+        if (nn_json_string(j, text, &len)) return true;
+        snprintf(err, size, "%s", j->error);
+        return false;
     }
-    if (!empty && !nn_json_expect(j, '}')) return st_json_fail(p, e->name);
-    for (int f = 0; f < 3; f++)
-        if (!got[f])
-            return st_fail(p, "%s: no %s in its entry", nn_st_show(e->name, who), fields[f]);
+    if (c == '{' || c == '[') return failed(err, size, j, "nested objects and arrays are not read");
+    static const struct { const char *word; enum nn_json_type type; } words[] = {
+        {"true", NN_JSON_BOOL}, {"false", NN_JSON_BOOL}, {"null", NN_JSON_NULL}};
+    for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
+        size_t n = strlen(words[w].word);
+        if (j->len - j->pos >= n && memcmp(j->text + j->pos, words[w].word, n) == 0) {
+            j->pos += n;
+            *type = words[w].type;
+            *text = dup_n(words[w].word, n);
+            return *text || failed(err, size, j, "out of memory");
+        }
+    }
+    len = number_length(j->text + j->pos, j->len - j->pos);
+    if (len == 0) return failed(err, size, j, "expected a value");
+    *type = NN_JSON_NUMBER;
+    *text = dup_n(j->text + j->pos, len);
+    j->pos += len;
+    return *text || failed(err, size, j, "out of memory");
+}
+
+bool nn_json_flat_parse(const char *text, size_t len, struct nn_json_flat *out, char *err, size_t size) {
+    memset(out, 0, sizeof *out);
+    struct nn_json j;
+    nn_json_init(&j, text, len);
+    if (!nn_json_expect(&j, '{')) return failed(err, size, &j, "expected '{'");
+    bool first = true;
+    while (!nn_json_accept(&j, '}')) {
+        if (!first && !nn_json_expect(&j, ',')) return failed(err, size, &j, "expected ',' or '}'");
+        first = false;
+        char *k, *v;
+        size_t klen;
+        enum nn_json_type type;
+        if (nn_json_peek(&j) != '"') return failed(err, size, &j, "expected a key");
+        if (!nn_json_string(&j, &k, &klen)) {
+            snprintf(err, size, "%s", j.error);
+            return false;
+        }
+        if (nn_json_flat_get(out, k)) {
+            free(k);
+            return failed(err, size, &j, "duplicate key");
+        }
+        if (!nn_json_expect(&j, ':')) {
+            free(k);
+            return failed(err, size, &j, "expected ':'");
+        }
+        if (!value(&j, &v, &type, err, size)) {
+            free(k);
+            return false;
+        }
+        if (!add_pair(out, k, v, type)) {
+            free(k);
+            free(v);
+            return failed(err, size, &j, "out of memory");
+        }
+    }
+    if (!nn_json_at_end(&j)) return failed(err, size, &j, "text after the object");
     return true;
 }
 
-static bool st_metadata(struct st *p, struct nn_st_header *h) {
-    struct nn_json *j = &p->j;
-    if (h->has_meta) return st_fail(p, "__metadata__ appears twice");
-    h->has_meta = true;
-    if (!nn_json_expect(j, '{')) return st_json_fail(p, "__metadata__");
-    if (nn_json_accept(j, '}')) return true;
-    for (bool more = true; more; more = nn_json_accept(j, ',')) {
-        nn_st_grow((void **)&h->meta, &h->cap_meta, h->n_meta, sizeof *h->meta);
-        struct nn_st_pair *pair = &h->meta[h->n_meta];
-        *pair = (struct nn_st_pair){0};
-        if (!st_text(p, &pair->key)) return st_json_fail(p, "__metadata__");
-        h->n_meta++;
-        if (!nn_json_expect(j, ':')) return st_json_fail(p, "__metadata__");
-        if (nn_json_peek(j) != '"') {
-            char who[NN_ST_SHOW_MAX + 4];
-            return st_fail(p, "metadata %s: the value is not a string",
-                           nn_st_show(pair->key, who));
-        }
-        if (!st_text(p, &pair->value)) return st_json_fail(p, "__metadata__");
-    }
-    return nn_json_expect(j, '}') || st_json_fail(p, "__metadata__");
+const struct nn_json_pair *nn_json_flat_get(const struct nn_json_flat *o, const char *k) {
+    for (int i = 0; i < o->n; i++)
+        if (strcmp(o->pairs[i].key, k) == 0) return &o->pairs[i];
+    return NULL;
 }
 
-bool nn_st_parse(const char *text, size_t len, struct nn_st_header *h, char *error,
-                 size_t error_size) {
-    struct st p = {.error = error, .error_size = error_size};
-    nn_json_init(&p.j, text, len);
-    if (!nn_json_expect(&p.j, '{'))
-        return st_fail(&p, "header is not a JSON object: %s", p.j.error);
-    bool empty = nn_json_accept(&p.j, '}');
-    for (bool more = !empty; more; more = nn_json_accept(&p.j, ',')) {
-        char *key;
-        if (!st_text(&p, &key)) return st_json_fail(&p, NULL);
-        if (!nn_json_expect(&p.j, ':')) {
-            free(key);
-            return st_json_fail(&p, NULL);
-        }
-        bool ok;
-        if (strcmp(key, "__metadata__") == 0) {
-            free(key);
-            ok = st_metadata(&p, h);
-        } else {
-            nn_st_grow((void **)&h->t, &h->cap, h->n, sizeof *h->t);
-            h->t[h->n] = (struct nn_st_tensor){.name = key};
-            ok = st_tensor(&p, &h->t[h->n++]);
-        }
-        if (!ok) return false;
+void nn_json_flat_free(struct nn_json_flat *o) {
+    for (int i = 0; i < o->n; i++) {
+        free(o->pairs[i].key);
+        free(o->pairs[i].text);
     }
-    if (!empty && !nn_json_expect(&p.j, '}')) return st_json_fail(&p, NULL);
-    if (!nn_json_at_end(&p.j))
-        return st_fail(&p, "header byte %zu: text after the JSON object", p.j.pos);
-    return true;
+    free(o->pairs);
+    memset(o, 0, sizeof *o);
+}
+
+char *nn_json_read_file(const char *path, size_t *len) {
+    int fd;
+    uint64_t size;
+    if (nn_open_regular(path, "", &fd, &size) != TN_OK) return NULL; /* errno set */
+    char shown[TN_QUOTE_SIZE];
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        int err = errno;
+        close(fd);
+        tn_error(TN_ERR_IO, "%s: cannot read: %s", tn_quote(path, shown, sizeof shown), strerror(err));
+        errno = err;
+        return NULL;
+    }
+    size_t cap = 4096, n = 0;
+    char *data = malloc(cap);
+    while (data) {
+        n += fread(data + n, 1, cap - 1 - n, f);
+        if (n < cap - 1) break;
+        char *bigger = cap < ((size_t)64 << 20) ? realloc(data, 2 * cap) : NULL;
+        if (!bigger) {
+            free(data);
+            data = NULL;
+            tn_error(TN_ERR_IO, "%s: larger than 64 MiB", tn_quote(path, shown, sizeof shown));
+            errno = EFBIG;
+            break;
+        }
+        data = bigger;
+        cap *= 2;
+    }
+    if (data && ferror(f)) {
+        free(data);
+        data = NULL;
+        tn_error(TN_ERR_IO, "%s: read error", tn_quote(path, shown, sizeof shown));
+        errno = EIO;
+    }
+    fclose(f);
+    if (data) {
+        data[n] = '\0';
+        *len = n;
+    }
+    return data;
 }

@@ -1,13 +1,17 @@
-/* nn_json.h - a small strict JSON pull reader, a growable text buffer with a JSON string
- * writer, and the safetensors header parser built on them: what nn_checkpoint.c needs.
+/* nn_json.h - the project's one JSON module: a small strict pull reader, a growable text
+ * buffer with a JSON string writer (what the safetensors header of nn_safetensors.h is read
+ * and written with), and the flat objects of strings, numbers and booleans that the tool
+ * writes and reads back (config.json, metrics.json, the lines of log.jsonl, bench --json).
  *
  * The reader walks the text token by token with no tree and no recursion, so the caller's
  * code is the schema and a hostile input cannot exhaust the stack. It reads strings (all
  * escapes, surrogate pairs to UTF-8) and non-negative integers; it has no floats, no true,
  * false or null, because a safetensors header has none. Every read checks the remaining
  * length first; on failure the reader says why and where in error[] and returns false.
- * The header parser checks grammar and field types only; what the numbers mean (offsets,
- * sizes, names against a model) is checked by nn_checkpoint.c.
+ * Flat objects: the writer appends "key": value pairs to a buffer, a non-finite number
+ * becoming null (JSON has no NaN); the reader takes one flat object and keeps each value's
+ * text (strings unescaped), so the caller parses numbers with its own strict checks. Nested
+ * objects and arrays are refused: the tool never writes them.
  */
 #ifndef NN_JSON_H
 #define NN_JSON_H
@@ -69,54 +73,68 @@ void nn_buf_put_json_string(struct nn_buf *b, const char *s);
 /* Frees the buffer's memory and zeroes it. */
 void nn_buf_free(struct nn_buf *b);
 
-/* ---- the safetensors header: {"<name>": {"dtype", "shape", "data_offsets"}, ...,
- *      "__metadata__": {"<key>": "<text>", ...}} ---- */
+/* ---- flat objects ---- */
 
-#define NN_ST_SHOW_MAX 200 /* characters of a name from a file that a message shows */
-
-struct nn_st_dtype {
-    const char *name; /* "F32", "F16", "I64", ... */
-    unsigned size;    /* bytes per element */
+/* An object being written: {"a": 1, "b": "x"} */
+struct nn_json_writer {
+    struct nn_buf buf;
+    int n;            /* pairs written so far */
+    bool multiline;   /* one pair per line (files people read) or all on one line */
 };
 
-struct nn_st_tensor {
-    char *name;
-    const struct nn_st_dtype *dtype;
-    int ndim;
-    uint64_t shape[TN_MAX_DIMS];
-    uint64_t begin, end; /* data_offsets, relative to the data section */
-    bool used;           /* free for the caller's bookkeeping */
+/* Starts an object. */
+void nn_json_begin(struct nn_json_writer *w, bool multiline);
+
+/* Appends "key": "value". */
+void nn_json_put_string(struct nn_json_writer *w, const char *key, const char *value);
+
+/* Appends "key": v with the fewest digits that read back as v, as a float32 when v is one
+ * (the engine's values are), and null when v is not finite. */
+void nn_json_put_number(struct nn_json_writer *w, const char *key, double v);
+
+/* Appends "key": v. */
+void nn_json_put_int(struct nn_json_writer *w, const char *key, int64_t v);
+
+/* Appends "key": true or false. */
+void nn_json_put_bool(struct nn_json_writer *w, const char *key, bool v);
+
+/* Appends "key": raw, where raw is already JSON (a number or literal). */
+void nn_json_put_raw(struct nn_json_writer *w, const char *key, const char *raw);
+
+/* Closes the object (plus a newline) and returns its malloc'ed text (NULL when out of memory);
+ * the writer is then empty. */
+char *nn_json_end(struct nn_json_writer *w);
+
+enum nn_json_type { NN_JSON_STRING, NN_JSON_NUMBER, NN_JSON_BOOL, NN_JSON_NULL };
+
+struct nn_json_pair {
+    char *key;
+    char *text;       /* the string's value, the number's text, "true"/"false" or "null" */
+    enum nn_json_type type;
 };
 
-struct nn_st_pair {
-    char *key, *value;
-};
-
-struct nn_st_header {
-    struct nn_st_tensor *t;
+struct nn_json_flat {
+    struct nn_json_pair *pairs;
     int n, cap;
-    struct nn_st_pair *meta; /* __metadata__, in file order */
-    int n_meta, cap_meta;
-    bool has_meta;
 };
 
-/* Parses a header into h (zeroed by the caller, freed with nn_st_header_free whatever the
- * result); false with the reason, naming the tensor when there is one, in error. */
-bool nn_st_parse(const char *text, size_t len, struct nn_st_header *h, char *error,
-                 size_t error_size);
+/* Parses a flat object from text[0..len); false with the reason and byte position in err.
+ * out is freed with nn_json_flat_free whatever the result. */
+bool nn_json_flat_parse(const char *text, size_t len, struct nn_json_flat *out, char *err, size_t size);
 
-/* Frees what nn_st_parse stored in h. */
-void nn_st_header_free(struct nn_st_header *h);
+/* The pair called key, or NULL. */
+const struct nn_json_pair *nn_json_flat_get(const struct nn_json_flat *o, const char *key);
 
-/* Frees n pairs and their array. */
-void nn_st_pairs_free(struct nn_st_pair *pairs, int n);
+/* Frees the pairs. */
+void nn_json_flat_free(struct nn_json_flat *o);
 
-/* Grows an array of n items of size bytes with capacity *cap to hold one more (aborts when
- * host memory runs out). */
-void nn_st_grow(void **items, int *cap, int n, size_t size);
+/* The fewest of 6..17 significant digits that read back as v. */
+void nn_json_format_double(double v, char *out, size_t size);
 
-/* name made safe to print into out (NN_ST_SHOW_MAX + 4 bytes) by tn_quote: control bytes and
- * bytes that are not UTF-8 as \xNN, cut with "..." when long. Returns out. */
-const char *nn_st_show(const char *name, char *out);
+/* Reads a whole regular file (at most 64 MiB) into a NUL-terminated malloc'ed buffer; NULL
+ * with errno set. A FIFO, socket, device or folder is refused at once, never waited on
+ * (EINVAL, EISDIR); when the file could not be opened tn_last_error() has a one-line reason
+ * that names it ("<path>: not a regular file (a FIFO)"). */
+char *nn_json_read_file(const char *path, size_t *len);
 
 #endif

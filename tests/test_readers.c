@@ -24,7 +24,7 @@
 #include "gwae/data/dataset.h"
 #include "gwae/data/idx.h"
 #include "helpers/test_support.h"
-#include "json.h"
+#include "nn/nn_json.h"
 
 static char dir[64];
 
@@ -125,11 +125,11 @@ Test(readers, a_json_fifo_is_refused_without_blocking) {
     make_fifo(in_dir("config.json"));
     size_t len;
     errno = 0;
-    cr_assert_null(json_read_file(in_dir("config.json"), &len));
+    cr_assert_null(nn_json_read_file(in_dir("config.json"), &len));
     cr_assert_neq(errno, 0);
     assert_refused(TN_ERR_IO, TN_ERR_IO, in_dir("config.json"), "not a regular file");
-    cr_assert_null(json_read_file(dir, &len), "a folder was read as a file");
-    cr_assert_null(json_read_file(in_dir("missing.json"), &len));
+    cr_assert_null(nn_json_read_file(dir, &len), "a folder was read as a file");
+    cr_assert_null(nn_json_read_file(in_dir("missing.json"), &len));
     cr_assert_eq(errno, ENOENT);
 }
 
@@ -349,11 +349,11 @@ static bool read_image(const char *path) {
 
 static bool read_json(const char *path) {
     size_t len;
-    char *text = json_read_file(path, &len), why[256];
+    char *text = nn_json_read_file(path, &len), why[256];
     cr_assert(text, "%s: %s", path, strerror(errno));
-    struct json_flat o;
-    bool ok = json_flat_parse(text, len, &o, why, sizeof why);
-    json_flat_free(&o);
+    struct nn_json_flat o;
+    bool ok = nn_json_flat_parse(text, len, &o, why, sizeof why);
+    nn_json_flat_free(&o);
     free(text);
     return ok;
 }

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "nn/nn_json.h"
 #include "settings.h"
 #include "tensor/tn_cuda.h"
 #include "tool.h"
@@ -117,22 +117,22 @@ static int bench_one(const char *name, const struct tool_settings *s, const stru
     double ms_iter = 1e3 * median(whole, o->iters), ms_main = 1e3 * median(mains, o->iters),
            ms_adversary = 1e3 * median(adversaries, o->iters);
     if (o->json) {
-        struct json_writer w;
-        json_begin(&w, false);
-        json_string(&w, "model", cfg->model);
-        json_string(&w, "config", name);
-        json_string(&w, "device", o->device);
-        json_int(&w, "image_size", cfg->image_size);
-        json_int(&w, "batch", cfg->batch);
-        json_int(&w, "latent", cfg->latent);
-        json_string(&w, "prior", cfg->prior);
-        json_number(&w, "width", cfg->width);
-        json_int(&w, "threads", threads);
-        json_int(&w, "iters", o->iters);
-        json_number(&w, "ms_per_iter_median", ms_iter);
-        json_number(&w, "ms_main_step", ms_main);
-        json_number(&w, "ms_adversary_steps", ms_adversary);
-        char *line = json_end(&w);
+        struct nn_json_writer w;
+        nn_json_begin(&w, false);
+        nn_json_put_string(&w, "model", cfg->model);
+        nn_json_put_string(&w, "config", name);
+        nn_json_put_string(&w, "device", o->device);
+        nn_json_put_int(&w, "image_size", cfg->image_size);
+        nn_json_put_int(&w, "batch", cfg->batch);
+        nn_json_put_int(&w, "latent", cfg->latent);
+        nn_json_put_string(&w, "prior", cfg->prior);
+        nn_json_put_number(&w, "width", cfg->width);
+        nn_json_put_int(&w, "threads", threads);
+        nn_json_put_int(&w, "iters", o->iters);
+        nn_json_put_number(&w, "ms_per_iter_median", ms_iter);
+        nn_json_put_number(&w, "ms_main_step", ms_main);
+        nn_json_put_number(&w, "ms_adversary_steps", ms_adversary);
+        char *line = nn_json_end(&w);
         if (line) fputs(line, stdout);
         free(line);
     } else {

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "eval_fid.h"
-#include "json.h"
+#include "nn/nn_json.h"
 #include "tool.h"
 
 struct classifier_options {
@@ -69,16 +69,16 @@ int cmd_classifier(int argc, char **argv) {
     rc = eval_classifier_obtain("classifier", &ses, &co, true, &c, &trained);
     if (!rc) {
         const struct gw_dataset *test = &ses.data.test;
-        struct json_writer w;
-        json_begin(&w, false);
-        json_int(&w, "classifier_classes", c->classes);
-        json_int(&w, "classifier_epochs", co.epochs);
-        json_int(&w, "classifier_train_images", co.limit > 0 && co.limit < ses.data.train.count
+        struct nn_json_writer w;
+        nn_json_begin(&w, false);
+        nn_json_put_int(&w, "classifier_classes", c->classes);
+        nn_json_put_int(&w, "classifier_epochs", co.epochs);
+        nn_json_put_int(&w, "classifier_train_images", co.limit > 0 && co.limit < ses.data.train.count
                                                     ? co.limit : ses.data.train.count);
-        json_number(&w, "classifier_test_accuracy",
+        nn_json_put_number(&w, "classifier_test_accuracy",
                     gw_classifier_accuracy(c, test, gw_classifier_column(test), 0));
-        json_number(&w, "classifier_time_s", tool_now() - t0);
-        text = json_end(&w);
+        nn_json_put_number(&w, "classifier_time_s", tool_now() - t0);
+        text = nn_json_end(&w);
         gw_classifier_free(c);
     }
     session_close(&ses);

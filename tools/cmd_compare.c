@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "evaluate.h"
-#include "json.h"
+#include "nn/nn_json.h"
 #include "plot.h"
 #include "run_dir.h"
 #include "settings.h"
@@ -112,27 +112,27 @@ static int read_run(const char *dir, struct run *r) {
     key_of(r);
     settings_join(path, sizeof path, dir, "metrics.json");
     size_t len;
-    char *text = json_read_file(path, &len);
+    char *text = nn_json_read_file(path, &len);
     if (!text) return tool_fail("compare", TOOL_EXIT_FAIL, "%s: no metrics.json (run gwae eval %s)",
                                 dir, dir);
-    struct json_flat o;
-    bool ok = json_flat_parse(text, len, &o, err, sizeof err);
+    struct nn_json_flat o;
+    bool ok = nn_json_flat_parse(text, len, &o, err, sizeof err);
     free(text);
-    const struct json_pair *v = ok ? json_flat_get(&o, "eval_version") : NULL;
-    const struct json_pair *n = ok ? json_flat_get(&o, "test_images") : NULL;
-    if (ok && (!v || v->type != JSON_STRING)) {
+    const struct nn_json_pair *v = ok ? nn_json_flat_get(&o, "eval_version") : NULL;
+    const struct nn_json_pair *n = ok ? nn_json_flat_get(&o, "test_images") : NULL;
+    if (ok && (!v || v->type != NN_JSON_STRING)) {
         snprintf(err, sizeof err, "no eval_version: evaluate it with this gwae (gwae eval %s)", dir);
         ok = false;
     }
     if (ok) {
         snprintf(r->eval_version, sizeof r->eval_version, "%s", v->text);
-        r->test_images = n && n->type == JSON_NUMBER ? strtoll(n->text, NULL, 10) : -1;
+        r->test_images = n && n->type == NN_JSON_NUMBER ? strtoll(n->text, NULL, 10) : -1;
         for (int m = 0; m < N_MEASURES; m++) {
-            const struct json_pair *p = json_flat_get(&o, measures[m].key);
-            r->value[m] = p && p->type == JSON_NUMBER ? strtod(p->text, NULL) : NAN;
+            const struct nn_json_pair *p = nn_json_flat_get(&o, measures[m].key);
+            r->value[m] = p && p->type == NN_JSON_NUMBER ? strtod(p->text, NULL) : NAN;
         }
     }
-    json_flat_free(&o);
+    nn_json_flat_free(&o);
     if (!ok) return tool_fail("compare", TOOL_EXIT_FAIL, "%s: %s", path, err);
     return 0;
 }

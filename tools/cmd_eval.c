@@ -27,7 +27,7 @@
 #include "eval_gw.h"
 #include "eval_ood.h"
 #include "evaluate.h"
-#include "json.h"
+#include "nn/nn_json.h"
 #include "run_dir.h"
 #include "session.h"
 #include "tool.h"
@@ -248,19 +248,19 @@ static int measure(struct session *ses, const struct eval_options *o, struct res
     return 0;
 }
 
-static void put_pair(struct json_writer *w, const char *key, double mean, double se) {
+static void put_pair(struct nn_json_writer *w, const char *key, double mean, double se) {
     char k[96];
     snprintf(k, sizeof k, "%s_mean", key);
-    json_number(w, k, mean);
+    nn_json_put_number(w, k, mean);
     snprintf(k, sizeof k, "%s_stderr", key);
-    json_number(w, k, se);
+    nn_json_put_number(w, k, se);
 }
 
-static void put_results(struct json_writer *w, const struct session *ses,
+static void put_results(struct nn_json_writer *w, const struct session *ses,
                         const struct eval_options *o, const struct results *r) {
     if (r->gw) {
-        json_int(w, "gw_batches", r->gw_batches);
-        json_int(w, "gw_batch_size", ses->s.model.batch);
+        nn_json_put_int(w, "gw_batches", r->gw_batches);
+        nn_json_put_int(w, "gw_batch_size", ses->s.model.batch);
         put_pair(w, "gw_estimate", r->gw_mean.estimate, r->gw_se.estimate);
         put_pair(w, "gw_solver", r->gw_mean.solver, r->gw_se.solver);
         put_pair(w, "gw_solver_square", r->gw_mean.solver_sq, r->gw_se.solver_sq);
@@ -268,41 +268,41 @@ static void put_results(struct json_writer *w, const struct session *ses,
         put_pair(w, "gw_solver_encoded", r->gw_mean.solver_enc, r->gw_se.solver_enc);
     }
     if (r->isometry) {
-        json_int(w, "isometry_pairs", o->pairs);
-        json_string(w, "isometry_distances", o->isometry);
-        json_number(w, "isometry_correlation", r->correlation);
+        nn_json_put_int(w, "isometry_pairs", o->pairs);
+        nn_json_put_string(w, "isometry_distances", o->isometry);
+        nn_json_put_number(w, "isometry_correlation", r->correlation);
     }
     if (r->dci) {
-        json_int(w, "dci_images", r->d.n);
-        json_number(w, "dci_disentanglement", r->d.dci.disentanglement);
-        json_number(w, "dci_completeness", r->d.dci.completeness);
-        json_number(w, "dci_informativeness", r->d.dci.informativeness);
-        json_int(w, "dci_max_depth", r->d.dci.max_depth);
-        json_string(w, "dci_scatter_factor", ses->data.test.factor_names[r->d.factor]);
-        json_int(w, "dci_scatter_dim_first", r->d.dims[0]);
-        json_int(w, "dci_scatter_dim_second", r->d.dims[1]);
+        nn_json_put_int(w, "dci_images", r->d.n);
+        nn_json_put_number(w, "dci_disentanglement", r->d.dci.disentanglement);
+        nn_json_put_number(w, "dci_completeness", r->d.dci.completeness);
+        nn_json_put_number(w, "dci_informativeness", r->d.dci.informativeness);
+        nn_json_put_int(w, "dci_max_depth", r->d.dci.max_depth);
+        nn_json_put_string(w, "dci_scatter_factor", ses->data.test.factor_names[r->d.factor]);
+        nn_json_put_int(w, "dci_scatter_dim_first", r->d.dims[0]);
+        nn_json_put_int(w, "dci_scatter_dim_second", r->d.dims[1]);
     }
-    if (r->n_ood) json_string(w, "ood_score", ses->model->entry->ood_scores[r->ood_kind]);
+    if (r->n_ood) nn_json_put_string(w, "ood_score", ses->model->entry->ood_scores[r->ood_kind]);
     for (int i = 0; i < r->n_ood; i++) {
         char k[64];
         snprintf(k, sizeof k, "ood_%s_auc", r->ood_name[i]);
-        json_number(w, k, r->ood[i].auc);
+        nn_json_put_number(w, k, r->ood[i].auc);
         snprintf(k, sizeof k, "ood_%s_images", r->ood_name[i]);
-        json_int(w, k, r->ood[i].n_ood);
+        nn_json_put_int(w, k, r->ood[i].n_ood);
     }
-    if (r->n_ood) json_int(w, "ood_in_distribution_images", r->ood[0].n_id);
+    if (r->n_ood) nn_json_put_int(w, "ood_in_distribution_images", r->ood[0].n_id);
     if (r->fid) {
-        json_int(w, "fd_images", r->f.images);
-        json_number(w, "fd_classifier_accuracy", r->f.accuracy);
-        json_bool(w, "fd_classifier_trained_now", r->classifier_trained);
-        json_number(w, "fd_prior", r->f.prior);
-        json_number(w, "fd_reconstruction", r->f.reconstruction);
-        json_number(w, "fd_train_test", r->f.train_test);
+        nn_json_put_int(w, "fd_images", r->f.images);
+        nn_json_put_number(w, "fd_classifier_accuracy", r->f.accuracy);
+        nn_json_put_bool(w, "fd_classifier_trained_now", r->classifier_trained);
+        nn_json_put_number(w, "fd_prior", r->f.prior);
+        nn_json_put_number(w, "fd_reconstruction", r->f.reconstruction);
+        nn_json_put_number(w, "fd_train_test", r->f.train_test);
     }
     for (int i = 0; i < r->n_skips; i++) {
         char k[64];
         snprintf(k, sizeof k, "skipped_%s", r->skips[i].what);
-        json_string(w, k, r->skips[i].why);
+        nn_json_put_string(w, k, r->skips[i].why);
     }
 }
 
@@ -378,19 +378,19 @@ int cmd_eval(int argc, char **argv) {
         rc = tool_fail("eval", TOOL_EXIT_FAIL, "%s", err);
     char *update = NULL;
     if (!rc) {
-        struct json_writer w;
-        json_begin(&w, false);
-        json_string(&w, "eval_version", EVAL_VERSION);
-        json_string(&w, "model", ses.s.model.model);
-        json_string(&w, "prior", ses.s.model.prior);
-        json_string(&w, "checkpoint", ses.checkpoint_name);
-        json_int(&w, "test_images", n);
+        struct nn_json_writer w;
+        nn_json_begin(&w, false);
+        nn_json_put_string(&w, "eval_version", EVAL_VERSION);
+        nn_json_put_string(&w, "model", ses.s.model.model);
+        nn_json_put_string(&w, "prior", ses.s.model.prior);
+        nn_json_put_string(&w, "checkpoint", ses.checkpoint_name);
+        nn_json_put_int(&w, "test_images", n);
         put_pair(&w, "test_psnr", psnr[0], se[0]);
         put_pair(&w, "test_psnr_mu", psnr[1], se[1]);
         eval_json_terms(&w, "test_", &tl);
         put_results(&w, &ses, &o, &res);
-        json_number(&w, "eval_time_s", tool_now() - t0);
-        update = json_end(&w);
+        nn_json_put_number(&w, "eval_time_s", tool_now() - t0);
+        update = nn_json_end(&w);
         if (!update) rc = tool_fail("eval", TOOL_EXIT_FAIL, "out of memory");
     }
     results_free(&res);

@@ -34,7 +34,7 @@
 #include "eval_gw.h"
 #include "evaluate.h"
 #include "fault.h"
-#include "json.h"
+#include "nn/nn_json.h"
 #include "progress.h"
 #include "run_dir.h"
 #include "session.h"
@@ -140,8 +140,8 @@ static bool read_terms(struct trainer *tr) {
 }
 
 /* appends the object w holds to log.jsonl */
-static bool log_line(struct trainer *tr, struct json_writer *w) {
-    char *line = json_end(w);
+static bool log_line(struct trainer *tr, struct nn_json_writer *w) {
+    char *line = nn_json_end(w);
     bool ok = line && run_dir_append(tr->dir, "log.jsonl", line, tr->err, sizeof tr->err);
     if (!line) snprintf(tr->err, sizeof tr->err, "out of memory for a log line");
     free(line);
@@ -221,7 +221,7 @@ static bool validate_part_epoch(struct trainer *tr) {
 }
 
 /* the GW values of the epoch's model on the fixed validation batch, into w */
-static void gw_curve(struct trainer *tr, struct json_writer *w) {
+static void gw_curve(struct trainer *tr, struct nn_json_writer *w) {
     int64_t n = tr->data.valid.count < GW_CURVE_N ? tr->data.valid.count : GW_CURVE_N;
     struct tn_rng rng = tn_rng_new(tr->s.seed ^ GW_CURVE_SALT);
     struct eval_gw_point p;
@@ -229,12 +229,12 @@ static void gw_curve(struct trainer *tr, struct json_writer *w) {
     tn_scope_begin();
     eval_gw_batch(tr->model, eval_batch_at(tr->model, &tr->data.valid, 0, n), &rng, &p);
     tn_scope_end();
-    json_number(w, "gw_estimate", p.estimate);
-    json_number(w, "gw_solver", p.solver);
-    json_number(w, "gw_solver_square", p.solver_sq);
-    json_number(w, "gw_solver_generated", p.solver_gen);
-    json_number(w, "gw_solver_encoded", p.solver_enc);
-    json_number(w, "gw_time_s", tool_now() - t0);
+    nn_json_put_number(w, "gw_estimate", p.estimate);
+    nn_json_put_number(w, "gw_solver", p.solver);
+    nn_json_put_number(w, "gw_solver_square", p.solver_sq);
+    nn_json_put_number(w, "gw_solver_generated", p.solver_gen);
+    nn_json_put_number(w, "gw_solver_encoded", p.solver_enc);
+    nn_json_put_number(w, "gw_time_s", tool_now() - t0);
 }
 
 /* end_epoch with the validation terms' room vl */
@@ -250,15 +250,15 @@ static bool end_epoch_with(struct trainer *tr, double epoch_start, struct gw_ter
     if (!save(tr, "checkpoint_last.safetensors")) return false;
     fault_point("epoch-saved");
     if (!figures(tr)) return false;
-    struct json_writer w;
-    json_begin(&w, false);
-    json_string(&w, "event", "epoch");
-    json_int(&w, "epoch", tr->st.epoch);
-    json_int(&w, "step", tr->st.step);
+    struct nn_json_writer w;
+    nn_json_begin(&w, false);
+    nn_json_put_string(&w, "event", "epoch");
+    nn_json_put_int(&w, "epoch", tr->st.epoch);
+    nn_json_put_int(&w, "step", tr->st.step);
     eval_json_terms(&w, "val_", vl);
-    json_number(&w, "best_val_loss", tr->st.best_val);
-    json_bool(&w, "improved", improved);
-    json_number(&w, "epoch_time_s", tool_now() - epoch_start);
+    nn_json_put_number(&w, "best_val_loss", tr->st.best_val);
+    nn_json_put_bool(&w, "improved", improved);
+    nn_json_put_number(&w, "epoch_time_s", tool_now() - epoch_start);
     gw_curve(tr, &w);
     if (!log_line(tr, &w)) return false;
     char took[32];
@@ -297,15 +297,15 @@ static bool train_batch(struct trainer *tr, int64_t b) {
     bool shown = progress_due(&tr->prog, tr->st.step, logged);
     if ((logged || shown) && !read_terms(tr)) return false;
     if (logged) {
-        struct json_writer w;
-        json_begin(&w, false);
-        json_string(&w, "event", "step");
-        json_int(&w, "step", tr->st.step);
-        json_int(&w, "epoch", tr->st.epoch + 1);
+        struct nn_json_writer w;
+        nn_json_begin(&w, false);
+        nn_json_put_string(&w, "event", "step");
+        nn_json_put_int(&w, "step", tr->st.step);
+        nn_json_put_int(&w, "epoch", tr->st.epoch + 1);
         eval_json_terms(&w, "", &tr->terms);
-        json_number(&w, "step_time_s", step_time);
+        nn_json_put_number(&w, "step_time_s", step_time);
         update_elapsed(tr);
-        json_number(&w, "time_s", (double)tr->st.elapsed_ms / 1000.0);
+        nn_json_put_number(&w, "time_s", (double)tr->st.elapsed_ms / 1000.0);
         if (!log_line(tr, &w)) return false;
     }
     if (shown) progress_step(&tr->prog, tr->st.step, tr->st.epoch + 1, &tr->terms);
@@ -319,11 +319,11 @@ static bool train_batch(struct trainer *tr, int64_t b) {
 static bool interrupted(struct trainer *tr) {
     progress_done(&tr->prog);
     if (tr->saved_step != tr->st.step && !save(tr, "checkpoint_last.safetensors")) return false;
-    struct json_writer w;
-    json_begin(&w, false);
-    json_string(&w, "event", "interrupted");
-    json_int(&w, "step", tr->st.step);
-    json_string(&w, "signal", stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    struct nn_json_writer w;
+    nn_json_begin(&w, false);
+    nn_json_put_string(&w, "event", "interrupted");
+    nn_json_put_int(&w, "step", tr->st.step);
+    nn_json_put_string(&w, "signal", stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
     if (!log_line(tr, &w)) return false;
     snprintf(tr->err, sizeof tr->err, "stopped by %s at step %lld: checkpoint_last holds it; go on "
              "with gwae train --resume %s", stop_signal == SIGTERM ? "SIGTERM" : "SIGINT",
@@ -373,36 +373,36 @@ static bool finish(struct trainer *tr, const char *reason) {
     int64_t n = eval_psnr(tr->model, &tr->data.test, tr->s.eval_limit, &rng, psnr, se);
     eval_losses(tr->model, &tr->data.test, tr->s.eval_limit, &rng, &tl);
     update_elapsed(tr);
-    struct json_writer w;
-    json_begin(&w, false);
-    json_string(&w, "eval_version", EVAL_VERSION);
-    json_string(&w, "model", tr->s.model.model);
-    json_string(&w, "prior", tr->s.model.prior);
-    json_string(&w, "checkpoint", "last");
-    json_int(&w, "steps", tr->st.step);
-    json_int(&w, "epochs", tr->st.epoch);
-    json_number(&w, "epoch_progress", (double)tr->st.epoch_batch / (double)tr->steps_per_epoch);
-    json_string(&w, "stopped_by", reason);
-    json_number(&w, "wall_time_s", (double)tr->st.elapsed_ms / 1000.0);
-    json_number(&w, "best_val_loss", tr->st.best_val);
-    json_number(&w, "final_val_loss", isnan(tr->part_val) ? tr->last_val : tr->part_val);
-    json_int(&w, "test_images", n);
-    json_number(&w, "test_psnr_mean", psnr[0]);
-    json_number(&w, "test_psnr_stderr", se[0]);
-    json_number(&w, "test_psnr_mu_mean", psnr[1]);
-    json_number(&w, "test_psnr_mu_stderr", se[1]);
+    struct nn_json_writer w;
+    nn_json_begin(&w, false);
+    nn_json_put_string(&w, "eval_version", EVAL_VERSION);
+    nn_json_put_string(&w, "model", tr->s.model.model);
+    nn_json_put_string(&w, "prior", tr->s.model.prior);
+    nn_json_put_string(&w, "checkpoint", "last");
+    nn_json_put_int(&w, "steps", tr->st.step);
+    nn_json_put_int(&w, "epochs", tr->st.epoch);
+    nn_json_put_number(&w, "epoch_progress", (double)tr->st.epoch_batch / (double)tr->steps_per_epoch);
+    nn_json_put_string(&w, "stopped_by", reason);
+    nn_json_put_number(&w, "wall_time_s", (double)tr->st.elapsed_ms / 1000.0);
+    nn_json_put_number(&w, "best_val_loss", tr->st.best_val);
+    nn_json_put_number(&w, "final_val_loss", isnan(tr->part_val) ? tr->last_val : tr->part_val);
+    nn_json_put_int(&w, "test_images", n);
+    nn_json_put_number(&w, "test_psnr_mean", psnr[0]);
+    nn_json_put_number(&w, "test_psnr_stderr", se[0]);
+    nn_json_put_number(&w, "test_psnr_mu_mean", psnr[1]);
+    nn_json_put_number(&w, "test_psnr_mu_stderr", se[1]);
     eval_json_terms(&w, "test_", &tl);
     gw_terms_free(&tl);
     if (tr->have_last) eval_json_terms(&w, "final_", &tr->terms);
-    char *update = json_end(&w);
+    char *update = nn_json_end(&w);
     bool ok = update && run_dir_merge_json(tr->dir, "metrics.json", update, tr->err, sizeof tr->err);
     free(update);
     if (!ok) return false;
-    json_begin(&w, false);
-    json_string(&w, "event", "end");
-    json_int(&w, "step", tr->st.step);
-    json_int(&w, "epoch", tr->st.epoch);
-    json_string(&w, "stopped_by", reason);
+    nn_json_begin(&w, false);
+    nn_json_put_string(&w, "event", "end");
+    nn_json_put_int(&w, "step", tr->st.step);
+    nn_json_put_int(&w, "epoch", tr->st.epoch);
+    nn_json_put_string(&w, "stopped_by", reason);
     if (!log_line(tr, &w)) return false;
     progress_done(&tr->prog);
     char took[32];
@@ -534,11 +534,11 @@ static bool start(struct trainer *tr, bool resume, bool run_changed) {
     if (!config) snprintf(tr->err, sizeof tr->err, "out of memory for config.json");
     free(config);
     if (!ok || !resume) return ok;
-    struct json_writer w;
-    json_begin(&w, false);
-    json_string(&w, "event", "resume");
-    json_int(&w, "step", tr->st.step);
-    json_int(&w, "epoch", tr->st.epoch);
+    struct nn_json_writer w;
+    nn_json_begin(&w, false);
+    nn_json_put_string(&w, "event", "resume");
+    nn_json_put_int(&w, "step", tr->st.step);
+    nn_json_put_int(&w, "epoch", tr->st.epoch);
     return log_line(tr, &w);
 }
 

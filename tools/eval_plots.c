@@ -12,7 +12,7 @@
 #include "eval_figures.h"
 #include "gwae/eval/metrics.h"
 #include "plot.h"
-#include "json.h"
+#include "nn/nn_json.h"
 #include "settings.h"
 
 #define ISOMETRY_BINS 60
@@ -38,19 +38,19 @@ static void read_curves(char *text, struct curve *c, int n_curves, const char *x
     for (char *line = text; line && *line;) {
         char *end = strchr(line, '\n');
         size_t len = end ? (size_t)(end - line) : strlen(line);
-        struct json_flat o;
+        struct nn_json_flat o;
         char why[128];
-        if (json_flat_parse(line, len, &o, why, sizeof why)) {
-            const struct json_pair *ev = json_flat_get(&o, "event");
-            const struct json_pair *xp = json_flat_get(&o, x_key);
+        if (nn_json_flat_parse(line, len, &o, why, sizeof why)) {
+            const struct nn_json_pair *ev = nn_json_flat_get(&o, "event");
+            const struct nn_json_pair *xp = nn_json_flat_get(&o, x_key);
             for (int i = 0; ev && xp && i < n_curves; i++) {
-                const struct json_pair *v = json_flat_get(&o, c[i].key);
-                if (strcmp(ev->text, c[i].event) != 0 || !v || v->type != JSON_NUMBER) continue;
+                const struct nn_json_pair *v = nn_json_flat_get(&o, c[i].key);
+                if (strcmp(ev->text, c[i].event) != 0 || !v || v->type != NN_JSON_NUMBER) continue;
                 c[i].x[c[i].n] = strtod(xp->text, NULL);
                 c[i].y[c[i].n++] = strtod(v->text, NULL);
             }
         }
-        json_flat_free(&o);
+        nn_json_flat_free(&o);
         line = end ? end + 1 : NULL;
     }
 }
@@ -74,7 +74,7 @@ static enum tn_status log_figures(const char *dir) {
     char path[TOOL_PATH_MAX + 64];
     settings_join(path, sizeof path, dir, "log.jsonl");
     size_t len;
-    char *text = json_read_file(path, &len);
+    char *text = nn_json_read_file(path, &len);
     if (!text) return TN_OK; /* a run without a log has no curves to draw */
     struct curve losses[] = {
         {"step", "loss", "loss (train)", 0, 0, 0},   {"step", "loss_w", "L_W (train)", 0, 0, 0},

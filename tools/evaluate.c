@@ -60,12 +60,12 @@ int64_t eval_losses(struct gw_model *m, const struct gw_dataset *d, int64_t n, s
     return used;
 }
 
-void eval_json_terms(struct json_writer *w, const char *prefix, const struct gw_terms *t) {
+void eval_json_terms(struct nn_json_writer *w, const char *prefix, const struct gw_terms *t) {
     for (int i = 0; i < t->n; i++) {
         if (!t->set[i]) continue;
         char key[96];
         snprintf(key, sizeof key, "%s%s", prefix, t->info[i].name);
-        json_number(w, key, t->host[i]);
+        nn_json_put_number(w, key, t->host[i]);
     }
 }
 

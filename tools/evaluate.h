@@ -11,7 +11,7 @@
 
 #include "gwae/data/dataset.h"
 #include "gwae/model.h"
-#include "json.h"
+#include "nn/nn_json.h"
 
 /* The version of what eval measures and how, written into metrics.json as "eval_version":
  * bumped whenever a measurement's definition changes, so that `gwae compare` never sets
@@ -51,7 +51,7 @@ int64_t eval_encode(struct gw_model *m, const struct gw_dataset *d, int64_t n, s
                     float **out);
 
 /* Appends "<prefix><name>": value for every set term of t (its last read). */
-void eval_json_terms(struct json_writer *w, const char *prefix, const struct gw_terms *t);
+void eval_json_terms(struct nn_json_writer *w, const char *prefix, const struct gw_terms *t);
 
 /* Writes a grid of n prior samples (cols columns) decoded in evaluation mode to path. */
 enum tn_status eval_samples_png(struct gw_model *m, const char *path, int n, int cols,

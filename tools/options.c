@@ -7,7 +7,7 @@
  */
 #include "options.h"
 
-#include "json.h"
+#include "nn/nn_json.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -156,7 +156,7 @@ void opt_format(const struct gw_option *s, const void *base, char *out, size_t s
     case GW_OPT_I64: snprintf(out, size, "%" PRId64, *(const int64_t *)p); return;
     case GW_OPT_U64: snprintf(out, size, "%" PRIu64, *(const uint64_t *)p); return;
     case GW_OPT_FLOAT: format_float(*(const float *)p, out, size); return;
-    case GW_OPT_DOUBLE: json_format_double(*(const double *)p, out, size); return;
+    case GW_OPT_DOUBLE: nn_json_format_double(*(const double *)p, out, size); return;
     case GW_OPT_BOOL: snprintf(out, size, "%s", *(const bool *)p ? "true" : "false"); return;
     case GW_OPT_STRING: snprintf(out, size, "%s", p); return;
     }

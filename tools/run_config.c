@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "nn/nn_json.h"
 #include "settings.h"
 
 /* "name" of an option as config.json spells it: '-' becomes '_' */
@@ -25,18 +25,18 @@ static void key_of(const struct gw_option *row, char *out, size_t size) {
 char *settings_to_json(const struct tool_settings *s) {
     struct settings_table room;
     const struct opt_table *t = settings_train_table(s, &room);
-    struct json_writer w;
-    json_begin(&w, true);
+    struct nn_json_writer w;
+    nn_json_begin(&w, true);
     for (int i = 0; i < t->n; i++) {
         const struct gw_option *row = &t->specs[i];
         if (row->cls == GW_OPT_LOCAL) continue;
         char key[64], value[TOOL_PATH_MAX];
         key_of(row, key, sizeof key);
         opt_format(row, s, value, sizeof value);
-        if (row->kind == GW_OPT_STRING) json_string(&w, key, value);
-        else json_raw(&w, key, value);
+        if (row->kind == GW_OPT_STRING) nn_json_put_string(&w, key, value);
+        else nn_json_put_raw(&w, key, value);
     }
-    return json_end(&w);
+    return nn_json_end(&w);
 }
 
 /* Options added after runs were first written, with the value that gives a run written
@@ -63,7 +63,7 @@ bool settings_retired_key(const char *name) {
 }
 
 /* one pair of config.json into s: the type must fit the row's kind */
-static bool load_pair(const struct opt_table *t, const struct json_pair *p, struct tool_settings *s,
+static bool load_pair(const struct opt_table *t, const struct nn_json_pair *p, struct tool_settings *s,
                       bool legacy, bool *present, char *err, size_t size) {
     const struct gw_option *row = opt_find(t, p->key);
     if (!row && legacy && settings_retired_key(p->key)) return true;
@@ -72,12 +72,12 @@ static bool load_pair(const struct opt_table *t, const struct json_pair *p, stru
                  s->model.model, s->model.prior);
         return false;
     }
-    enum json_type want = row->kind == GW_OPT_STRING ? JSON_STRING
-                          : row->kind == GW_OPT_BOOL ? JSON_BOOL
-                                                     : JSON_NUMBER;
+    enum nn_json_type want = row->kind == GW_OPT_STRING ? NN_JSON_STRING
+                          : row->kind == GW_OPT_BOOL ? NN_JSON_BOOL
+                                                     : NN_JSON_NUMBER;
     if (p->type != want) {
         snprintf(err, size, "%s: expected a %s", p->key,
-                 want == JSON_STRING ? "string" : want == JSON_BOOL ? "boolean" : "number");
+                 want == NN_JSON_STRING ? "string" : want == NN_JSON_BOOL ? "boolean" : "number");
         return false;
     }
     char why[256];
@@ -90,22 +90,22 @@ static bool load_pair(const struct opt_table *t, const struct json_pair *p, stru
 }
 
 /* the text of the string key of o, or fallback when o lacks it; NULL (err) when not a string */
-static const char *string_key(const struct json_flat *o, const char *key, const char *fallback,
+static const char *string_key(const struct nn_json_flat *o, const char *key, const char *fallback,
                               char *err, size_t size) {
-    const struct json_pair *p = json_flat_get(o, key);
+    const struct nn_json_pair *p = nn_json_flat_get(o, key);
     if (!p) {
         if (!fallback) snprintf(err, size, "missing \"%s\"", key);
         return fallback;
     }
-    if (p->type == JSON_STRING) return p->text;
+    if (p->type == NN_JSON_STRING) return p->text;
     snprintf(err, size, "%s: expected a string", key);
     return NULL;
 }
 
 /* the pairs of o into s, the model and prior first; false with the reason in why */
-static bool load_object(const struct json_flat *o, struct tool_settings *s, char *why,
+static bool load_object(const struct nn_json_flat *o, struct tool_settings *s, char *why,
                         size_t size) {
-    bool legacy = json_flat_get(o, "model") == NULL;
+    bool legacy = nn_json_flat_get(o, "model") == NULL;
     const char *model = string_key(o, "model", settings_legacy_value("model"), why, size);
     const char *prior = model ? string_key(o, "prior", NULL, why, size) : NULL;
     if (!prior || !settings_select(s, model, prior, false, why, size)) return false;
@@ -128,9 +128,9 @@ static bool load_object(const struct json_flat *o, struct tool_settings *s, char
 
 bool settings_load_text(const char *text, size_t len, struct tool_settings *s, char *err,
                         size_t size) {
-    struct json_flat o;
-    bool ok = json_flat_parse(text, len, &o, err, size) && load_object(&o, s, err, size);
-    json_flat_free(&o);
+    struct nn_json_flat o;
+    bool ok = nn_json_flat_parse(text, len, &o, err, size) && load_object(&o, s, err, size);
+    nn_json_flat_free(&o);
     return ok;
 }
 
@@ -141,9 +141,9 @@ bool settings_load_run(const char *dir, struct tool_settings *s, char *err, size
         return false;
     }
     size_t len;
-    char *text = json_read_file(path, &len);
+    char *text = nn_json_read_file(path, &len);
     if (!text) {
-        /* json_read_file leaves the reason (a FIFO, a folder, ...) in tn_last_error */
+        /* nn_json_read_file leaves the reason (a FIFO, a folder, ...) in tn_last_error */
         snprintf(err, size, "%s (is %s a run directory?)", tn_last_error(), dir);
         return false;
     }

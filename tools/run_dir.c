@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "nn/nn_file.h"
-#include "json.h"
+#include "nn/nn_json.h"
 #include "settings.h"
 
 /* mkdir -p dir; false with errno set */
@@ -191,9 +191,9 @@ bool run_dir_append(const char *dir, const char *name, const char *line, char *e
 }
 
 /* re-emits one parsed pair in w */
-static void put_pair(struct json_writer *w, const struct json_pair *p) {
-    if (p->type == JSON_STRING) json_string(w, p->key, p->text);
-    else json_raw(w, p->key, p->text);
+static void put_pair(struct nn_json_writer *w, const struct nn_json_pair *p) {
+    if (p->type == NN_JSON_STRING) nn_json_put_string(w, p->key, p->text);
+    else nn_json_put_raw(w, p->key, p->text);
 }
 
 bool run_dir_merge_json(const char *dir, const char *name, const char *update, char *err,
@@ -203,35 +203,35 @@ bool run_dir_merge_json(const char *dir, const char *name, const char *update, c
         snprintf(err, size, "%s: path too long", dir);
         return false;
     }
-    struct json_flat old = {0}, new_pairs;
+    struct nn_json_flat old = {0}, new_pairs;
     size_t len;
-    char *text = json_read_file(path, &len);
+    char *text = nn_json_read_file(path, &len);
     if (text) {
-        bool ok = json_flat_parse(text, len, &old, why, sizeof why);
+        bool ok = nn_json_flat_parse(text, len, &old, why, sizeof why);
         free(text);
         if (!ok) {
-            json_flat_free(&old);
+            nn_json_flat_free(&old);
             snprintf(err, size, "%s: %s (not replaced)", path, why);
             return false;
         }
     }
-    if (!json_flat_parse(update, strlen(update), &new_pairs, why, sizeof why)) {
-        json_flat_free(&old);
-        json_flat_free(&new_pairs);
+    if (!nn_json_flat_parse(update, strlen(update), &new_pairs, why, sizeof why)) {
+        nn_json_flat_free(&old);
+        nn_json_flat_free(&new_pairs);
         snprintf(err, size, "metrics: %s", why);
         return false;
     }
-    struct json_writer w;
-    json_begin(&w, true);
+    struct nn_json_writer w;
+    nn_json_begin(&w, true);
     for (int i = 0; i < old.n; i++) {
-        const struct json_pair *p = json_flat_get(&new_pairs, old.pairs[i].key);
+        const struct nn_json_pair *p = nn_json_flat_get(&new_pairs, old.pairs[i].key);
         put_pair(&w, p ? p : &old.pairs[i]);
     }
     for (int i = 0; i < new_pairs.n; i++)
-        if (!json_flat_get(&old, new_pairs.pairs[i].key)) put_pair(&w, &new_pairs.pairs[i]);
-    json_flat_free(&old);
-    json_flat_free(&new_pairs);
-    char *merged = json_end(&w);
+        if (!nn_json_flat_get(&old, new_pairs.pairs[i].key)) put_pair(&w, &new_pairs.pairs[i]);
+    nn_json_flat_free(&old);
+    nn_json_flat_free(&new_pairs);
+    char *merged = nn_json_end(&w);
     if (!merged) {
         snprintf(err, size, "%s: out of memory", path);
         return false;
@@ -280,7 +280,7 @@ struct nn_ckpt *run_ckpt_model(const struct tool_settings *s, struct gw_model *m
 
 enum tn_status run_ckpt_save(struct nn_ckpt *c, const struct run_state *st, const char *path) {
     char text[40];
-    if (isfinite(st->best_val)) json_format_double(st->best_val, text, sizeof text);
+    if (isfinite(st->best_val)) nn_json_format_double(st->best_val, text, sizeof text);
     else snprintf(text, sizeof text, "inf");
     nn_ckpt_set_meta(c, "run.best_val_loss", text);
     return nn_ckpt_save(c, path);
