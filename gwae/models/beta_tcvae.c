@@ -111,7 +111,8 @@ static const struct gw_option option_rows[] = {
      "Model beta-tcvae", "NAME",
      "mws: minibatch-weighted sampling (Chen et al.); full-batch: the official framework's",
      "Chen et al. 2018 (mws)"},
-    GW_GMG_OPTION_ROWS(struct btc_options, gmg, "Model beta-tcvae"),
+    GW_GMG_OPTION_ROWS(struct btc_options, gmg, "Model beta-tcvae", GW_GMG_LAMBDA_SOURCE),
+    GW_GMG_MAP_ROW(struct btc_options, gmg, "Model beta-tcvae"),
 };
 
 const struct gw_model_entry gw_model_beta_tcvae = {

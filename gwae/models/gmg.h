@@ -47,17 +47,14 @@ enum tn_status gw_gmg_check(const struct gw_gmg_options *o);
 extern const char *const gw_gmg_costs[], *const gw_gmg_maps[], *const gw_gmg_values[];
 
 /* The option rows of the regulariser for an options struct `type` with the field `field` of
- * type struct gw_gmg_options, under the --help heading group (6 rows). */
-#define GW_GMG_OPTION_ROWS(type, field, group)                                                     \
+ * type struct gw_gmg_options, under the --help heading group, the weight's default explained
+ * by lambda_source (5 rows: weight, cost, eps0, value, DST alone). */
+#define GW_GMG_OPTION_ROWS(type, field, group, lambda_source)                                      \
     {"gmg", GW_OPT_FLOAT, GW_FIELD(type, field.lambda), 0, 1e6, NULL, GW_OPT_FIXED, group, "X",    \
-     "weight of the Gromov-Monge gap regulariser (0: off)",                                        \
-     "no published value: the paper tunes it (seed-systems 2.5, [?])"},                            \
+     "weight of the Gromov-Monge gap regulariser (0: off)", lambda_source},                        \
     {"gmg-cost", GW_OPT_STRING, GW_FIELD(type, field.cost), 1, 0, gw_gmg_costs, GW_OPT_FIXED,      \
      group, "NAME", "sqeuclidean, scaled-sqeuclidean (divided by its mean) or cosine (1 - cos)",   \
      "paper's ranking: angles beat distances (reviews, project page; [R])"},                       \
-    {"gmg-map", GW_OPT_STRING, GW_FIELD(type, field.map), 1, 0, gw_gmg_maps, GW_OPT_FIXED, group,  \
-     "NAME", "encoder: x -> mu, reference the images; decoder: z -> Dec(z), reference z",          \
-     "paper's ranking: the decoder beats the encoder (reviews, project page; [R])"},               \
     {"gmg-epsilon", GW_OPT_FLOAT, GW_FIELD(type, field.epsilon), 1e-6, 1e3, NULL, GW_OPT_FIXED,    \
      group, "X", "eps0: entropic GW's eps = eps0 mean(C_X) mean(C_Y)",                             \
      "scaling: Algorithm 1 per summaries [R]; 0.01: smallest of the suggested grid [?]"},          \
@@ -68,7 +65,14 @@ extern const char *const gw_gmg_costs[], *const gw_gmg_maps[], *const gw_gmg_val
      group, NULL, "the baseline regulariser: DST alone (no GW term)",                              \
      "the paper's DST baseline (reviews, [R])"}
 
-#define GW_GMG_N_OPTION_ROWS 6
+/* The --gmg-map row of a model that has both maps (1 row). */
+#define GW_GMG_MAP_ROW(type, field, group)                                                         \
+    {"gmg-map", GW_OPT_STRING, GW_FIELD(type, field.map), 1, 0, gw_gmg_maps, GW_OPT_FIXED, group,  \
+     "NAME", "encoder: x -> mu, reference the images; decoder: z -> Dec(z), reference z",          \
+     "paper's ranking: the decoder beats the encoder (reviews, project page; [R])"}
+
+/* The weight's source where --gmg is an addition to a model (off by default). */
+#define GW_GMG_LAMBDA_SOURCE "off; no published weight: the paper tunes it (seed-systems 2.5, [?])"
 
 /* ---- the pieces ---- */
 

@@ -10,7 +10,9 @@
     X(gw_model_beta_vae) \
     X(gw_model_beta_tcvae) \
     X(gw_model_factorvae) \
-    X(gw_model_wae_mmd)
+    X(gw_model_wae_mmd)  \
+    X(gw_model_swae)     \
+    X(gw_model_gmg_encoder)
 
 #define DECLARE(entry) extern const struct gw_model_entry entry;
 #define ADDRESS(entry) &entry,

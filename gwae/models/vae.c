@@ -93,7 +93,8 @@ static const struct gw_option beta_vae_rows[] = {
     GW_RECONSTRUCTION_OPTION(struct vae_options, reconstruction, "Model beta-vae"),
     {"beta", GW_OPT_FLOAT, GW_FIELD(struct vae_options, beta), 0, 1e6, NULL, GW_OPT_FIXED,
      "Model beta-vae", "X", "weight of the KL term", "official settings/bvae.yaml (beta 0.1)"},
-    GW_GMG_OPTION_ROWS(struct vae_options, gmg, "Model beta-vae"),
+    GW_GMG_OPTION_ROWS(struct vae_options, gmg, "Model beta-vae", GW_GMG_LAMBDA_SOURCE),
+    GW_GMG_MAP_ROW(struct vae_options, gmg, "Model beta-vae"),
 };
 
 const struct gw_model_entry gw_model_vae = {

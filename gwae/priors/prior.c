@@ -6,7 +6,7 @@
 #include <string.h>
 
 const struct gw_prior_entry *const gw_priors[] = {
-    &gw_prior_gaussian, &gw_prior_np, &gw_prior_fnp, &gw_prior_gmp, NULL,
+    &gw_prior_gaussian, &gw_prior_np, &gw_prior_fnp, &gw_prior_gmp, &gw_prior_pseudo_inputs, NULL,
 };
 
 const struct gw_prior_entry *gw_prior_find(const char *name) {

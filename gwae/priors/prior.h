@@ -68,4 +68,7 @@ void gw_prior_init(struct gw_prior *prior, const char *kind, const struct gw_pri
 /* The built-in priors, one file each. */
 extern const struct gw_prior_entry gw_prior_gaussian, gw_prior_np, gw_prior_fnp, gw_prior_gmp;
 
+/* The Symmetric WAE's prior: a name only, built by the swae model (gwae/models/swae.c). */
+extern const struct gw_prior_entry gw_prior_pseudo_inputs;
+
 #endif
