@@ -247,6 +247,24 @@ struct tn_tensor *gw_model_sample(struct gw_model *m, int64_t n, struct tn_rng *
     return gw_prior_sample(m->prior, n, rng);
 }
 
+void gw_model_init_from_data(struct gw_model *m, const struct gw_dataset *train,
+                             struct tn_rng *rng) {
+    if (!m->ops->init_from_data) return;
+    tn_scope_begin();
+    bool grad = ag_set_grad_enabled(false);
+    m->ops->init_from_data(m, train, rng);
+    ag_set_grad_enabled(grad);
+    tn_scope_end();
+}
+
+struct tn_tensor *gw_model_recon_error(struct gw_model *m, struct tn_tensor *x, int kind,
+                                       struct tn_rng *rng) {
+    (void)kind;
+    (void)rng;
+    struct tn_tensor *d = ag_flatten(ag_sub(x, gw_model_decode(m, gw_model_code(m, x, NULL))), 1);
+    return ag_mul_scalar(ag_sum(ag_square(d), AG_AXIS(1), false), 0.5f);
+}
+
 struct tn_tensor *gw_reparameterize(struct tn_tensor *mu, struct tn_tensor *logvar,
                                     struct tn_rng *rng) {
     struct tn_tensor *eps = tn_randn(mu->storage->device, mu->ndim, mu->shape, rng);

@@ -7,7 +7,8 @@
  *     FactorVAE's discriminator), whose module gets no gradient from the main loss;
  *   - ops: the main loss with its named terms, the adversary's steps (optional), encode
  *     (mean and log variance of q(z|x); no log variance for a deterministic encoder), decode,
- *     draws from its prior and an out-of-distribution score where it has one.
+ *     draws from its prior, an out-of-distribution score where it has one, and initial values
+ *     taken from the training images where it wants them (SWAE's pseudo-inputs).
  * The main step, the learning-rate warm-up, validation and every measurement are written once
  * here and in the tool against these ops, never per model. Shapes: images x [B, C, S, S] in
  * [0, 1], codes [B, L]. To add a model: one file in gwae/models/ that fills a struct
@@ -51,6 +52,8 @@ const struct gw_option *gw_common_options(int *n);
 #define GW_GROUPS_MAX 4
 
 /* A set of parameters trained by one optimizer. */
+struct gw_dataset; /* gwae/data/dataset.h */
+
 struct gw_group {
     const char *name;          /* "main", "critic", ...: checkpoints name its state optim.<name> */
     struct nn_module *module;  /* an adversary's module (frozen during the main step); NULL for main */
@@ -80,6 +83,11 @@ struct gw_model_ops {
                                    struct tn_rng *rng);
     /* The scale C of the latent distances in L_GW (NULL: the model has none). */
     struct tn_tensor *(*latent_scale)(struct gw_model *m);
+    /* Overwrites initial values with ones taken from the training images (SWAE's pseudo-inputs
+     * are the first K images plus noise), drawing from rng. The trainer calls it once for a new
+     * run, after make and the move to the run's device and before the step-0 checkpoint; never
+     * on resume (the checkpoint holds the values). NULL: the model has none. */
+    void (*init_from_data)(struct gw_model *m, const struct gw_dataset *train, struct tn_rng *rng);
 };
 
 /* A setting of the small default that differs from the official one, as option text. */
@@ -100,7 +108,9 @@ struct gw_model_entry {
     const char *const *ood_scores;     /* names of its OOD scores, the default first, or NULL */
     const struct gw_term_info *terms;  /* its terms in log order */
     int n_terms;
-    /* builds the model with its prior (on the CPU, every initial value drawn from rng) */
+    /* builds the model with its prior (on the CPU, every initial value drawn from rng); it may
+     * resolve an option that depends on the data in its copy m->options (SWAE caps its
+     * pseudo-inputs at common.train_size), which the trainer then saves as the run's */
     enum tn_status (*make)(const struct gw_common *common, const void *options,
                            const void *prior_options, struct tn_rng *rng, struct gw_model **out);
 };
@@ -204,6 +214,16 @@ struct tn_tensor *gw_model_decode(struct gw_model *m, struct tn_tensor *z);
 
 /* n draws [n, L] from the model's prior. */
 struct tn_tensor *gw_model_sample(struct gw_model *m, int64_t n, struct tn_rng *rng);
+
+/* The model's init_from_data on the training images train with grad mode off (nothing for a
+ * model without one); the trainer calls it for a new run only. */
+void gw_model_init_from_data(struct gw_model *m, const struct gw_dataset *train,
+                             struct tn_rng *rng);
+
+/* An out-of-distribution score any model has: 0.5 sum_pixels (x - Dec(mu))^2 per image [B],
+ * the reconstruction error from the mean code (the name "recon-error"; kind and rng unused). */
+struct tn_tensor *gw_model_recon_error(struct gw_model *m, struct tn_tensor *x, int kind,
+                                       struct tn_rng *rng);
 
 /* A reparameterised draw z = mu + exp(logvar / 2) * eps, eps ~ N(0, I) on mu's device. */
 struct tn_tensor *gw_reparameterize(struct tn_tensor *mu, struct tn_tensor *logvar,

@@ -1,4 +1,4 @@
-/* nn_optim.c - SGD, Adam and RMSprop updates of nn_optim.h, and their state.
+/* nn_optim.c - SGD, Adam, RMSprop and AdamNormGrad updates of nn_optim.h, and their state.
  *
  * On the CPU the updates are elementwise loops over host memory: a dense tensor is updated
  * through tn_data() in place, a strided one is copied to the host, updated and written back
@@ -10,7 +10,9 @@
  * operations in PyTorch's order (for example addcmul is self + value * t1 * t2, evaluated
  * left to right) and with PyTorch's Python-side scalars (bias corrections) in double.
  * Results agree with PyTorch to float rounding, not bit for bit: PyTorch's vector kernels
- * fuse some multiply-adds.
+ * fuse some multiply-adds. AdamNormGrad divides the gradient by its norm with the engine's ops
+ * (on the parameter's device, no host read) and is then Adam with eps / sqrt(1 - beta2^t) in
+ * place of eps, which is its authors' formula rearranged into Adam's.
  */
 #include "nn_optim.h"
 
@@ -23,7 +25,7 @@
 
 struct nn_optim_opts nn_optim_defaults(enum nn_optim_kind kind, double lr) {
     struct nn_optim_opts o = {.kind = kind, .lr = lr};
-    if (kind == NN_OPTIM_ADAM) {
+    if (kind == NN_OPTIM_ADAM || kind == NN_OPTIM_ADAM_NORMGRAD) {
         o.beta1 = 0.9;
         o.beta2 = 0.999;
         o.eps = 1e-8;
@@ -35,11 +37,11 @@ struct nn_optim_opts nn_optim_defaults(enum nn_optim_kind kind, double lr) {
 }
 
 static void check_opts(const struct nn_optim_opts *o) {
-    TN_CHECK(o->kind >= NN_OPTIM_SGD && o->kind <= NN_OPTIM_RMSPROP, "nn_optim_new",
+    TN_CHECK(o->kind >= NN_OPTIM_SGD && o->kind <= NN_OPTIM_ADAM_NORMGRAD, "nn_optim_new",
              "unknown optimizer kind %d", (int)o->kind);
     TN_CHECK(o->lr >= 0.0, "nn_optim_new", "learning rate %g is negative", o->lr);
     TN_CHECK(o->momentum >= 0.0, "nn_optim_new", "momentum %g is negative", o->momentum);
-    if (o->kind == NN_OPTIM_ADAM) {
+    if (o->kind == NN_OPTIM_ADAM || o->kind == NN_OPTIM_ADAM_NORMGRAD) {
         TN_CHECK(o->beta1 >= 0.0 && o->beta1 < 1.0 && o->beta2 >= 0.0 && o->beta2 < 1.0,
                  "nn_optim_new", "Adam betas (%g, %g) must lie in [0, 1)", o->beta1, o->beta2);
         TN_CHECK(o->eps >= 0.0, "nn_optim_new", "eps %g is negative", o->eps);
@@ -101,6 +103,7 @@ const char *nn_optim_kind_name(enum nn_optim_kind kind) {
     case NN_OPTIM_SGD: return "sgd";
     case NN_OPTIM_ADAM: return "adam";
     case NN_OPTIM_RMSPROP: return "rmsprop";
+    case NN_OPTIM_ADAM_NORMGRAD: return "adam-normgrad";
     }
     return "unknown";
 }
@@ -110,6 +113,7 @@ int nn_optim_n_slots(const struct nn_optim *o) {
     case NN_OPTIM_SGD: return o->opts.momentum != 0.0 ? 1 : 0;
     case NN_OPTIM_ADAM: return 2;
     case NN_OPTIM_RMSPROP: return o->opts.momentum != 0.0 ? 2 : 1;
+    case NN_OPTIM_ADAM_NORMGRAD: return 2;
     }
     return 0;
 }
@@ -120,6 +124,7 @@ const char *nn_optim_slot_name(const struct nn_optim *o, int slot) {
         [NN_OPTIM_SGD] = {"momentum_buffer", NULL},
         [NN_OPTIM_ADAM] = {"exp_avg", "exp_avg_sq"},
         [NN_OPTIM_RMSPROP] = {"square_avg", "momentum_buffer"},
+        [NN_OPTIM_ADAM_NORMGRAD] = {"exp_avg", "exp_avg_sq"},
     };
     return names[o->opts.kind][slot];
 }
@@ -200,12 +205,16 @@ static struct tn_update update_of(const struct nn_optim_opts *o, int64_t step) {
                           .eps = (float)o->eps, .first = step == 0};
     switch (o->kind) {
     case NN_OPTIM_SGD: u.kind = TN_UPDATE_SGD; break;
-    case NN_OPTIM_ADAM: {
+    case NN_OPTIM_ADAM:
+    case NN_OPTIM_ADAM_NORMGRAD: {
         double t = (double)(step + 1);
         double bias1 = 1.0 - pow(o->beta1, t), bias2 = 1.0 - pow(o->beta2, t);
         u.kind = TN_UPDATE_ADAM;
         u.neg_lr = (float)-(o->lr / bias1);
         u.bias2_sqrt = (float)sqrt(bias2);
+        /* its authors' lr sqrt(c2) / c1 m / (sqrt(v) + eps), c1 and c2 the bias corrections,
+         * is lr / c1 m / (sqrt(v) / sqrt(c2) + eps / sqrt(c2)): Adam with eps / sqrt(c2) */
+        if (o->kind == NN_OPTIM_ADAM_NORMGRAD) u.eps = (float)(o->eps / sqrt(bias2));
         u.w = (float)(1.0 - o->beta1);
         u.small = fabsf(u.w) < 0.5f; /* PyTorch's lerp picks the form with the smaller error */
         u.decay = (float)o->beta2;
@@ -277,17 +286,22 @@ static bool fused_on_device(const struct nn_optim_param *q, int slots) {
     return dense;
 }
 
-/* One fused step on the device; a strided gradient (a transposed matmul result) is first
- * copied dense on the device rather than through the host. */
-static void fused_step(const struct tn_update *u, struct nn_optim_param *q, int slots) {
+/* One fused step on the device with gradient grad; a strided gradient (a transposed matmul
+ * result) is first copied dense on the device rather than through the host. */
+static void fused_step(const struct tn_update *u, struct nn_optim_param *q, struct tn_tensor *grad,
+                       int slots) {
     tn_scope_begin();
-    struct tn_tensor *grad = q->param->grad;
     if (!tn_is_contiguous(grad)) {
         struct tn_op_params none = {0};
         grad = tn_op_run(TN_OP_CONTIGUOUS, 1, &grad, &none);
     }
     tn_update_apply(u, q->param, grad, slots ? q->state[0] : NULL, slots > 1 ? q->state[1] : NULL);
     tn_scope_end();
+}
+
+/* g / (|g|_2 + 1e-7), AdamNormGrad's gradient, in the current scope on g's device */
+static struct tn_tensor *normalized(struct tn_tensor *g) {
+    return ag_div(g, ag_add_scalar(ag_sqrt(ag_sum_all(ag_square(g))), 1e-7f));
 }
 
 static void step_param(struct nn_optim *o, struct nn_optim_param *q) {
@@ -303,9 +317,12 @@ static void step_param(struct nn_optim *o, struct nn_optim_param *q) {
         if (!q->state[s]) q->state[s] = state_like(q->param);
 
     struct tn_update u = update_of(&o->opts, q->step);
+    tn_scope_begin();
+    if (o->opts.kind == NN_OPTIM_ADAM_NORMGRAD) grad = normalized(grad);
     if (fused_on_device(q, slots)) {
-        fused_step(&u, q, slots);
+        fused_step(&u, q, grad, slots);
         q->step++;
+        tn_scope_end();
         return;
     }
     struct host g = host_open(grad), p = host_open(q->param), st[NN_OPTIM_MAX_SLOTS] = {{0}};
@@ -315,11 +332,13 @@ static void step_param(struct nn_optim *o, struct nn_optim_param *q) {
     case NN_OPTIM_SGD: sgd(&u, n, g.x, p.x, slots ? st[0].x : NULL); break;
     case NN_OPTIM_ADAM: adam(&u, n, g.x, p.x, st[0].x, st[1].x); break;
     case NN_OPTIM_RMSPROP: rmsprop(&u, n, g.x, p.x, st[0].x, slots > 1 ? st[1].x : NULL); break;
+    case NN_OPTIM_ADAM_NORMGRAD: adam(&u, n, g.x, p.x, st[0].x, st[1].x); break;
     }
     q->step++;
     for (int s = 0; s < slots; s++) host_close(&st[s], true);
     host_close(&p, true);
     host_close(&g, false);
+    tn_scope_end();
 }
 
 void nn_optim_step(struct nn_optim *o) {

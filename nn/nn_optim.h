@@ -1,4 +1,5 @@
-/* nn_optim.h - optimizers: SGD (with momentum), Adam and RMSprop, with PyTorch's update rules.
+/* nn_optim.h - optimizers: SGD (with momentum), Adam and RMSprop, with PyTorch's update rules,
+ * and AdamNormGrad (the Symmetric WAE's: each gradient tensor divided by its L2 norm, then Adam).
  *
  * An optimizer holds a reference to each parameter it trains, with the parameter's dotted
  * name, its state tensors (allocated at its first step, or by nn_optim_init_state before a
@@ -17,7 +18,15 @@
 
 #include "nn_module.h"
 
-enum nn_optim_kind { NN_OPTIM_SGD = 0, NN_OPTIM_ADAM = 1, NN_OPTIM_RMSPROP = 2 };
+enum nn_optim_kind {
+    NN_OPTIM_SGD = 0,
+    NN_OPTIM_ADAM = 1,
+    NN_OPTIM_RMSPROP = 2,
+    /* the Symmetric WAE authors' AdamNormGrad (github.com/sunsunyyl/SWAE utils/optimizer.py):
+     * g / (|g|_2 + 1e-7) per parameter tensor, then their Adam, whose eps is added to sqrt(v)
+     * before the bias correction: p -= lr sqrt(1 - beta2^t) / (1 - beta1^t) m / (sqrt(v) + eps) */
+    NN_OPTIM_ADAM_NORMGRAD = 3,
+};
 
 /* Hyperparameters; each kind reads only the fields its comment names. */
 struct nn_optim_opts {
@@ -25,8 +34,8 @@ struct nn_optim_opts {
     double lr;           /* all */
     double momentum;     /* SGD, RMSprop: 0 for none */
     double alpha;        /* RMSprop: smoothing constant of the squared-gradient average */
-    double beta1, beta2; /* Adam: decay of the first and second moment averages */
-    double eps;          /* Adam, RMSprop: added to the denominator after the square root */
+    double beta1, beta2; /* Adam(NormGrad): decay of the first and second moment averages */
+    double eps;          /* Adam(NormGrad), RMSprop: added to the denominator after the root */
 };
 
 #define NN_OPTIM_MAX_SLOTS 2
@@ -47,7 +56,8 @@ struct nn_optim {
 };
 
 /* PyTorch's defaults for kind with learning rate lr: SGD momentum 0; Adam betas (0.9, 0.999),
- * eps 1e-8; RMSprop alpha 0.99, eps 1e-8, momentum 0. */
+ * eps 1e-8; RMSprop alpha 0.99, eps 1e-8, momentum 0; AdamNormGrad as Adam (the SWAE
+ * authors' experiments pass beta1 0.9 over their class's 0.5). */
 struct nn_optim_opts nn_optim_defaults(enum nn_optim_kind kind, double lr);
 
 /* An optimizer over the parameters among entries[0..n) (buffers are skipped); it keeps a
@@ -67,7 +77,7 @@ void nn_optim_step(struct nn_optim *o);
 /* Changes the learning rate used by the following steps. */
 void nn_optim_set_lr(struct nn_optim *o, double lr);
 
-/* Short name of the kind: "sgd", "adam" or "rmsprop". */
+/* Short name of the kind: "sgd", "adam", "rmsprop" or "adam-normgrad". */
 const char *nn_optim_kind_name(enum nn_optim_kind kind);
 
 /* Number of state tensors per parameter for this optimizer's kind and options. */

@@ -10,7 +10,8 @@
  * one line without a usable GPU, and trains and benchmarks on one (skipped without);
  * --holdout-classes keeps its classes out and eval reports them as out-of-distribution; eval
  * writes every measurement and figure it promises, reuses the run's classifier, and refuses
- * bad options without touching the run.
+ * bad options without touching the run; beta-vae --gmg, gmg-encoder and swae train and
+ * evaluate (k-NN accuracy on labelled data, swae's pseudo-inputs capped at the training images).
  *
  * The binary is found next to this test's executable (both are built into the build folder).
  * Runs use the generated shapes dataset at 32x32 with a width-0.125 network, so each trains
@@ -379,31 +380,9 @@ Test(cli, bad_eval_options_are_refused_before_any_work) {
     snap_free(&before);
 }
 
-/* writes dir/<prefix>-{images-idx3,labels-idx1}-ubyte.gz: n 28x28 images (a gradient that
- * depends on the label) with labels i % 10 */
-static void write_fake_fashion_split(const char *dir, const char *prefix, int n) {
-    static unsigned char images[16 + 100 * 784], labels[8 + 100];
-    const unsigned char ih[16] = {0, 0, 8, 3, 0, 0, 0, (unsigned char)n, 0, 0, 0, 28, 0, 0, 0, 28};
-    const unsigned char lh[8] = {0, 0, 8, 1, 0, 0, 0, (unsigned char)n};
-    memcpy(images, ih, 16);
-    memcpy(labels, lh, 8);
-    for (int i = 0; i < n; i++) {
-        labels[8 + i] = (unsigned char)(i % 10);
-        for (int p = 0; p < 784; p++) images[16 + i * 784 + p] = (unsigned char)((p * (i % 10 + 1)) % 256);
-    }
-    char path[PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte.gz", dir, prefix);
-    write_gz(path, images, 16 + (size_t)n * 784);
-    snprintf(path, sizeof path, "%s/%s-labels-idx1-ubyte.gz", dir, prefix);
-    write_gz(path, labels, 8 + (size_t)n);
-}
-
 Test(cli, a_fashion_run_with_held_out_classes_gets_both_ood_sets) {
     char data[PATH_MAX];
-    snprintf(data, sizeof data, "%s", at("fashion"));
-    mkdir(data, 0755);
-    write_fake_fashion_split(data, "train", 100);
-    write_fake_fashion_split(data, "t10k", 50);
+    write_fake_fashion(data);
     int rc = run("train --data %s --holdout-classes 5,7,9 --batch 8 --width 0.125 --steps 2 "
                  "--out %s", data, at("run"));
     cr_assert_eq(rc, 0, "train: %s", err_text);

@@ -3,7 +3,9 @@
  * does not take and options of other models are refused in one line; FactorVAE (an adversary
  * with its own optimizer) resumes bit for bit; a run directory written before the model
  * registry (tests/fixtures/run_before_models) still loads, evaluates and resumes; the
- * relational autoencoders train, evaluate, sample, benchmark and resume (warm start).
+ * relational autoencoders train, evaluate, sample, benchmark and resume (warm start); GMG on
+ * beta-vae, the DST baseline and the decoder-free model train and evaluate; the Symmetric WAE
+ * caps its pseudo-inputs at the training images and eval measures k-NN accuracy.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -136,4 +138,53 @@ Test(cli, each_relational_autoencoder_trains_evaluates_and_resumes) {
     cr_assert_eq(run("bench --model rae-mssfg --config small --iters 1 --threads 1"), 0, "%s",
                  err_text);
     cr_assert(strstr(out_text, "rae-mssfg"), "bench printed: %s", out_text);
+}
+
+/* The Gromov-Monge gap on beta-vae (the decoder map, and DST alone on the encoder map) and the
+ * decoder-free gmg-encoder: 20 steps each, their terms logged, and eval measures them. */
+Test(cli, gmg_regularised_and_decoder_free_models_train_and_evaluate) {
+    const char *runs[3][2] = {{"bvae-gmg", "--model beta-vae --gmg 1"},
+                              {"bvae-dst", "--model beta-vae --gmg 1 --gmg-dst-only --gmg-map "
+                                           "encoder --gmg-cost sqeuclidean"},
+                              {"encoder", "--model gmg-encoder --gmg-value primal"}};
+    for (int i = 0; i < 3; i++) {
+        train_tiny(runs[i][0], 20, runs[i][1]);
+        char log[64], metrics[64];
+        snprintf(log, sizeof log, "%s/log.jsonl", runs[i][0]);
+        snprintf(metrics, sizeof metrics, "%s/metrics.json", runs[i][0]);
+        assert_contains(at(log), "\"loss_gmg\": ");
+        assert_contains(at(log), "\"gmg_dst\": ");
+        int rc = run("eval %s --pairs 100 --gw-batches 1 --skip-fid", at(runs[i][0]));
+        cr_assert_eq(rc, 0, "eval %s: %s", runs[i][0], err_text);
+        const char *keys[] = {"test_loss_gmg", "test_psnr_mean", "dci_disentanglement",
+                              "skipped_knn"};
+        assert_keys(at(metrics), keys, sizeof keys / sizeof keys[0]);
+    }
+    assert_contains(at("bvae-gmg/log.jsonl"), "\"gmg_gw\": ");
+    assert_contains(at("bvae-gmg/config.json"), "\"gmg_map\": \"decoder\"");
+    assert_contains(at("encoder/log.jsonl"), "\"loss_rec\": "); /* the probe decoder */
+    assert_refused(run("train " TINY " --model beta-vae --gmg-cost l1 --out %s", at("bad")), 2,
+                   "gmg-cost", "an unknown GMG cost");
+}
+
+/* swae on labelled data: K capped at the training images in config.json, 20 steps, eval with
+ * the k-NN accuracies, a resume, samples from its pseudo-input prior. */
+Test(cli, swae_trains_caps_its_pseudo_inputs_and_eval_measures_knn) {
+    char data[PATH_MAX];
+    write_fake_fashion(data);
+    int rc = run("train --model swae --data %s --image-size 32 --batch 8 --width 0.125 --steps 20 "
+                 "--out %s", data, at("run"));
+    cr_assert_eq(rc, 0, "train: %s", err_text);
+    assert_contains(at("run/config.json"), "\"prior\": \"pseudo-inputs\"");
+    assert_contains(at("run/config.json"), "\"pseudo_inputs\": 90"); /* 100 minus validation */
+    assert_contains(at("run/log.jsonl"), "\"loss_z\": ");
+    rc = run("eval %s --limit 20 --pairs 100 --skip-gw --skip-fid", at("run"));
+    cr_assert_eq(rc, 0, "eval: %s", err_text);
+    const char *keys[] = {"knn_acc_1", "knn_acc_3", "knn_acc_5", "knn_acc_10", "test_loss_x"};
+    assert_keys(at("run/metrics.json"), keys, sizeof keys / sizeof keys[0]);
+    assert_contains(at("run/metrics.json"), "\"knn_test_images\": 20");
+    cr_assert_eq(run("train --resume %s --steps 22", at("run")), 0, "resume: %s", err_text);
+    cr_assert_eq(run("sample %s --n 4 --out %s", at("run"), at("s.png")), 0, "sample: %s",
+                 err_text);
+    assert_png(at("s.png"));
 }

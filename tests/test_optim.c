@@ -3,7 +3,9 @@
  * precision reference of PyTorch's formulas; parameters without a grad are skipped; a step
  * records no graph, updates in place and bumps storage versions, so a graph recorded before
  * the step is refused; zero_grad drops grads; strided parameters and broadcast gradients;
- * the state's names and its creation before a first step.
+ * the state's names and its creation before a first step; AdamNormGrad's first steps against
+ * hand values and a double reference of its authors' formulas, and its step unchanged when the
+ * gradient is scaled.
  *
  * Checkpoints of the state, and resuming a run from one, are in test_checkpoint.c.
  */
@@ -172,6 +174,84 @@ Test(optim, rmsprop_with_momentum_matches_reference) {
     cr_assert_str_eq(nn_optim_slot_name(o, 1), "momentum_buffer");
     run_three(o, p, want);
     nn_optim_free(o);
+}
+
+/* AdamNormGrad as its authors wrote it (SWAE utils/optimizer.py), in double */
+static void adam_normgrad_reference(double lr, double b1, double b2, double eps, double scale,
+                                    double want[3][N]) {
+    double p[N], m[N] = {0}, v[N] = {0};
+    for (int i = 0; i < N; i++) p[i] = p0[i];
+    for (int t = 1; t <= 3; t++) {
+        double norm = 0;
+        for (int i = 0; i < N; i++) norm += pow(scale * grads[t - 1][i], 2);
+        norm = sqrt(norm);
+        double step = lr * sqrt(1 - pow(b2, t)) / (1 - pow(b1, t));
+        for (int i = 0; i < N; i++) {
+            double g = scale * grads[t - 1][i] / (norm + 1e-7);
+            m[i] = b1 * m[i] + (1 - b1) * g;
+            v[i] = b2 * v[i] + (1 - b2) * g * g;
+            p[i] -= step * m[i] / (sqrt(v[i]) + eps);
+            want[t - 1][i] = p[i];
+        }
+    }
+}
+
+Test(optim, adam_normgrad_matches_hand_values_and_its_authors_formulas) {
+    struct nn_optim_opts opts = nn_optim_defaults(NN_OPTIM_ADAM_NORMGRAD, 0.01);
+    cr_assert(opts.beta1 == 0.9 && opts.beta2 == 0.999 && opts.eps == 1e-8);
+    double want[3][N];
+    adam_normgrad_reference(0.01, 0.9, 0.999, 1e-8, 1.0, want);
+    /* step 1 by hand: m = 0.1 g', v = 0.001 g'^2 with g' = g / |g|, and the step size
+     * lr sqrt(0.001) / 0.1 makes every element move by lr against the sign of its gradient */
+    static const double step1[N] = {0.99, -1.99, 0.49, 3.01};
+    for (int i = 0; i < N; i++) cr_assert(fabs(want[0][i] - step1[i]) < 1e-6);
+    struct tn_tensor *p;
+    struct nn_optim *o = single(&opts, &p);
+    run_three(o, p, want);
+    cr_assert_str_eq(nn_optim_kind_name(o->opts.kind), "adam-normgrad");
+    cr_assert_eq(nn_optim_n_slots(o), 2);
+    cr_assert_str_eq(nn_optim_slot_name(o, 0), "exp_avg");
+    cr_assert_str_eq(nn_optim_slot_name(o, 1), "exp_avg_sq");
+    /* the state holds the moments of the normalised gradients */
+    float m[N];
+    double norms[3];
+    for (int k = 0; k < 3; k++) {
+        norms[k] = 0;
+        for (int i = 0; i < N; i++) norms[k] += (double)grads[k][i] * grads[k][i];
+        norms[k] = sqrt(norms[k]) + 1e-7;
+    }
+    for (int i = 0; i < N; i++)
+        m[i] = (float)(0.081 * grads[0][i] / norms[0] + 0.09 * grads[1][i] / norms[1] +
+                       0.1 * grads[2][i] / norms[2]);
+    assert_close(o->params[0].state[0], m, 1e-7, 1e-5);
+    nn_optim_free(o);
+}
+
+Test(optim, adam_normgrad_step_does_not_change_when_the_gradient_is_scaled) {
+    const double scales[3] = {1e-3, 1.0, 1e4};
+    float after[3][N];
+    for (int s = 0; s < 3; s++) {
+        struct nn_optim_opts opts = nn_optim_defaults(NN_OPTIM_ADAM_NORMGRAD, 0.01);
+        struct tn_tensor *p;
+        struct nn_optim *o = single(&opts, &p);
+        for (int k = 0; k < 3; k++) {
+            float g[N];
+            for (int i = 0; i < N; i++) g[i] = (float)(scales[s] * grads[k][i]);
+            set_grad(p, g);
+            nn_optim_step(o);
+        }
+        tn_to_host(p, after[s]);
+        nn_optim_free(o);
+    }
+    for (int i = 0; i < N; i++) {
+        /* 1e-7 in the denominator is the only scale the step sees: 1e-7 / |g| relative */
+        cr_assert(fabs(after[0][i] - after[1][i]) <= 2e-6, "%g vs %g", after[0][i], after[1][i]);
+        cr_assert(fabs(after[2][i] - after[1][i]) <= 1e-6, "%g vs %g", after[2][i], after[1][i]);
+    }
+    /* and the scaled run is still the authors' step */
+    double want[3][N];
+    adam_normgrad_reference(0.01, 0.9, 0.999, 1e-8, 1e-3, want);
+    for (int i = 0; i < N; i++) cr_assert(fabs(after[0][i] - want[2][i]) <= 1e-5);
 }
 
 Test(optim, eps_is_added_after_the_square_root) {

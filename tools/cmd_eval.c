@@ -8,7 +8,8 @@
  * unless skipped: L_GW against the GW solver on test batches (eval_gw.h), the isometry of
  * generated pairs, DCI on a factor dataset (eval_dci.h), out-of-distribution AUC by the
  * critic on the held-out classes and, for Fashion-MNIST, on generated shapes (eval_ood.h),
- * Frechet distances in the features of the run's classifier (eval_fid.h), and the figures.
+ * Frechet distances in the features of the run's classifier (eval_fid.h), k-NN accuracy of
+ * the codes on labelled data (eval_knn.h), and the figures.
  *
  * Every option is checked and the run opened before any work; every file is written at the
  * end, each atomically: the keys written replace those of the same name in metrics.json and
@@ -25,6 +26,7 @@
 #include "eval_fid.h"
 #include "eval_figures.h"
 #include "eval_gw.h"
+#include "eval_knn.h"
 #include "eval_ood.h"
 #include "evaluate.h"
 #include "nn/nn_json.h"
@@ -38,7 +40,7 @@
 
 struct eval_options {
     struct use_options use; /* first, so that the shared options' offsets hold here too */
-    bool skip_gw, skip_isometry, skip_dci, skip_ood, skip_fid, skip_figures;
+    bool skip_gw, skip_isometry, skip_dci, skip_ood, skip_fid, skip_figures, skip_knn;
     bool retrain_classifier;
     int64_t gw_batches, pairs;
     int classifier_epochs;
@@ -77,6 +79,8 @@ static const struct gw_option eval_specs[] = {
      "no classifier and no Frechet distances", NULL},
     {"skip-figures", GW_OPT_BOOL, E(skip_figures), 0, 0, NULL, GW_OPT_LOCAL, "Skipping", NULL,
      "no PNG figures", NULL},
+    {"skip-knn", GW_OPT_BOOL, E(skip_knn), 0, 0, NULL, GW_OPT_LOCAL, "Skipping", NULL,
+     "no k-NN classification of the codes", NULL},
 };
 
 static const char eval_usage[] =
@@ -91,8 +95,10 @@ static const char eval_usage[] =
     "  --holdout-classes run and, for Fashion-MNIST, on generated shapes; Frechet distances in\n"
     "  the features of a classifier the run trains once (classifier.safetensors; not the\n"
     "  Inception FID); traversals.png, reconstructions.png, samples.png, loss_curves.png and\n"
-    "  gw_curve.png (from log.jsonl). The --skip-* options leave parts out; --limit N uses\n"
-    "  the first N test images (and N of each out-of-distribution set) everywhere.\n";
+    "  gw_curve.png (from log.jsonl); k-NN accuracy of the test codes against the training\n"
+    "  codes on labelled data. The --skip-* options leave parts out; --limit N uses the first\n"
+    "  N test images (and N of each out-of-distribution set and, for k-NN, of training\n"
+    "  images) everywhere.\n";
 
 static void eval_defaults(struct eval_options *o) {
     memset(o, 0, sizeof *o);
@@ -107,7 +113,7 @@ static void eval_defaults(struct eval_options *o) {
 
 /* everything eval computes besides PSNR and the losses */
 struct results {
-    bool gw, isometry, dci, fid;
+    bool gw, isometry, dci, fid, knn;
     int64_t gw_batches;
     struct eval_gw_point gw_mean, gw_se;
     double *dz, *dx, correlation;
@@ -117,6 +123,7 @@ struct results {
     int n_ood;
     int ood_kind;              /* index into the model's ood_scores */
     struct eval_fid f;
+    struct eval_knn knn_result;
     bool classifier_trained;
     struct {
         const char *what;      /* the metrics.json key after "skipped_" */
@@ -245,6 +252,10 @@ static int measure(struct session *ses, const struct eval_options *o, struct res
         gw_classifier_free(c);
         r->fid = true;
     }
+    char why[160] = "--skip-knn";
+    r->knn = !o->skip_knn && eval_knn_compute(ses->model, &ses->data, limit, &r->knn_result, why,
+                                              sizeof why);
+    if (!r->knn) skip(r, "knn", false, "%s", why);
     return 0;
 }
 
@@ -299,6 +310,7 @@ static void put_results(struct nn_json_writer *w, const struct session *ses,
         nn_json_put_number(w, "fd_reconstruction", r->f.reconstruction);
         nn_json_put_number(w, "fd_train_test", r->f.train_test);
     }
+    if (r->knn) eval_knn_json(w, &r->knn_result);
     for (int i = 0; i < r->n_skips; i++) {
         char k[64];
         snprintf(k, sizeof k, "skipped_%s", r->skips[i].what);

@@ -504,6 +504,10 @@ static int load(struct trainer *tr, bool resume) {
     tr->s.model.train_size = n;
     tr->st.rng = tn_rng_new(tr->s.seed);
     if ((rc = session_build_model("train", &tr->s, &tr->st.rng, &tr->model))) return rc;
+    if (!resume) { /* the model's data-dependent options and initial values (model.h) */
+        memcpy(tr->s.model_options, tr->model->options, tr->model->entry->options_size);
+        gw_model_init_from_data(tr->model, &tr->data.train, &tr->st.rng);
+    }
     gw_model_terms(tr->model, &tr->terms);
     tr->st.best_val = INFINITY;
     tr->ckpt = run_ckpt_full(&tr->s, tr->model, &tr->st);

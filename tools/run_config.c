@@ -49,6 +49,13 @@ static const struct {
     {"warmup-steps", "0"},
     {"sn-iterations", "1"},
     {"model", "gwae"},
+    /* the Gromov-Monge gap of beta-vae and beta-tcvae: off, at its defaults (gwae/models/gmg.h) */
+    {"gmg", "0"},
+    {"gmg-cost", "cosine"},
+    {"gmg-map", "decoder"},
+    {"gmg-epsilon", "0.01"},
+    {"gmg-value", "regularised"},
+    {"gmg-dst-only", "false"},
 };
 
 const char *settings_legacy_value(const char *name) {

@@ -1,7 +1,7 @@
 /* metrics.h - the paper's measurements as plain numerical routines on host arrays
  * (gwae-spec.md section 7): PSNR, an empirical Gromov-Wasserstein solver, the isometry
- * histogram and correlation, a random-forest regressor and the DCI scores, ROC/AUC, and the
- * Frechet distance between two feature sets.
+ * histogram and correlation, a random-forest regressor and the DCI scores, ROC/AUC, the
+ * Frechet distance between two feature sets, and k-nearest-neighbour classification accuracy.
  *
  * Nothing here knows about models, tensors or files: inputs are row-major arrays in memory,
  * results are numbers or caller-sized arrays, and every routine is deterministic given its
@@ -141,5 +141,16 @@ void gw_symmetric_eigen(const double *a, int64_t dim, double *values, double *ve
  * (no complex parts, negative eigenvalues of round-off clipped to 0). */
 double gw_frechet(const double *m1, const double *c1, const double *m2, const double *c2,
                   int64_t dim);
+
+/* ---- k-nearest-neighbour classification (eval/knn.c) ---- */
+
+/* Accuracy on the queries test[n_test, dim] (labels test_labels[n_test]) of the k-NN
+ * classifier whose memory is train[n_train, dim] (labels train_labels[n_train]; labels are
+ * integers held in floats), for each k of ks[0..n_k) (1 <= k <= 64) into acc[n_k]: Euclidean
+ * distance, a majority vote with ties to the smallest label, as scikit-learn's
+ * KNeighborsClassifier with uniform weights; k above n_train votes over all of them. */
+void gw_knn_accuracy(const float *train, const float *train_labels, int64_t n_train,
+                     const float *test, const float *test_labels, int64_t n_test, int64_t dim,
+                     const int *ks, int n_k, double *acc);
 
 #endif

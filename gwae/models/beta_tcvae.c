@@ -4,31 +4,34 @@
  * minibatch-weighted sampling (Chen et al., the default: log q(z) ~ logsumexp_j log q(z|x_j) -
  * log(B N), N the training images) or by the framework's plain full-batch estimate (- log B;
  * vaetc also drops that constant). The two differ by the constant (L - 1) log N in the TC value
- * and give the same gradients; docs/models.md says so. */
+ * and give the same gradients; docs/models.md says so. The Gromov-Monge gap regulariser
+ * (--gmg, gmg.h) can be added. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vae_family.h"
+#include "gmg.h"
 
-enum { T_LOSS, T_REC, T_KL, T_TC, N_TERMS };
+enum { T_LOSS, T_REC, T_KL, T_TC, T_GMG, T_GMG_DST, T_GMG_GW, N_TERMS };
 
 static const struct gw_term_info terms[N_TERMS] = {
     [T_LOSS] = {"loss", "loss"}, [T_REC] = {"loss_rec", "rec"}, [T_KL] = {"loss_kl", "kl"},
-    [T_TC] = {"loss_tc", "tc"},
+    [T_TC] = {"loss_tc", "tc"}, GW_GMG_TERMS,
 };
 
 struct btc_options {
     char reconstruction[GW_RECON_NAME_MAX];
     float beta;
     char estimator[16]; /* "mws" or "full-batch" */
+    struct gw_gmg_options gmg; /* the Gromov-Monge gap regulariser (--gmg) */
 };
 
 static const char *const estimators[] = {"mws", "full-batch", NULL};
 
 static void btc_defaults(void *options) {
     *(struct btc_options *)options =
-        (struct btc_options){.reconstruction = "gaussian", .beta = 2.0f, .estimator = "mws"};
+        (struct btc_options){.reconstruction = "gaussian", .beta = 2.0f, .estimator = "mws",
+                             .gmg = gw_gmg_defaults()};
 }
 
 struct tn_tensor *gw_total_correlation(struct tn_tensor *z, struct tn_tensor *mu,
@@ -53,13 +56,16 @@ static struct tn_tensor *btc_loss(struct gw_model *m, struct tn_tensor *x, struc
     struct tn_tensor *mu, *logvar;
     gw_vae_encode(m, x, &mu, &logvar);
     struct tn_tensor *z = gw_reparameterize(mu, logvar, rng);
-    struct tn_tensor *rec = ag_mean_all(gw_vae_recon_per_image((struct gw_vae_base *)m, x, z));
+    struct tn_tensor *decoded;
+    struct tn_tensor *rec =
+        ag_mean_all(gw_gmg_recon((struct gw_vae_base *)m, &o->gmg, x, z, &decoded));
     struct tn_tensor *kl = ag_mean_all(gw_kl_normal_per_image(mu, logvar));
     double b = (double)x->shape[0], n = (double)m->common.train_size;
     bool mws = strcmp(o->estimator, "mws") == 0;
     double log_norm = log(mws && n > b ? b * n : b);
     struct tn_tensor *tc = gw_total_correlation(z, mu, logvar, log_norm);
     struct tn_tensor *loss = ag_add(ag_add(rec, kl), ag_mul_scalar(tc, o->beta - 1.0f));
+    loss = gw_gmg_add(&o->gmg, loss, x, mu, z, decoded, t, T_GMG);
     gw_terms_put(t, T_LOSS, loss);
     gw_terms_put(t, T_REC, rec);
     gw_terms_put(t, T_KL, kl);
@@ -79,10 +85,12 @@ static enum tn_status make(const struct gw_common *common, const void *options,
     const struct btc_options *o = options;
     if (strcmp(o->estimator, "mws") != 0 && strcmp(o->estimator, "full-batch") != 0)
         return tn_error(TN_ERR_INVALID, "unknown TC estimator '%s' (mws or full-batch)", o->estimator);
+    enum tn_status st = gw_gmg_check(&o->gmg);
+    if (st != TN_OK) return st;
     struct gw_vae_base *v = calloc(1, sizeof *v);
     TN_CHECK(v, "beta-tcvae", "out of host memory");
     gw_model_init(&v->base, &gw_model_beta_tcvae, &btc_ops, common, options, NULL);
-    enum tn_status st = gw_vae_base_build(v, true, o->reconstruction, prior_options, rng);
+    st = gw_vae_base_build(v, true, o->reconstruction, prior_options, rng);
     if (st != TN_OK) {
         gw_model_free(&v->base);
         return st;
@@ -103,13 +111,15 @@ static const struct gw_option option_rows[] = {
      "Model beta-tcvae", "NAME",
      "mws: minibatch-weighted sampling (Chen et al.); full-batch: the official framework's",
      "mws: Chen et al. 2018 (vaetc: full-batch)"},
+    GW_GMG_OPTION_ROWS(struct btc_options, gmg, "Model beta-tcvae", GW_GMG_LAMBDA_SOURCE),
+    GW_GMG_MAP_ROW(struct btc_options, gmg, "Model beta-tcvae"),
 };
 
 const struct gw_model_entry gw_model_beta_tcvae = {
     .name = "beta-tcvae",
     .summary = "beta-TCVAE: reconstruction + KL + (beta - 1) total correlation",
     .options = option_rows,
-    .n_options = 3,
+    .n_options = (int)(sizeof option_rows / sizeof option_rows[0]),
     .options_size = sizeof(struct btc_options),
     .defaults = btc_defaults,
     .priors = gw_vae_priors,

@@ -15,7 +15,9 @@
     X(gw_model_rae_ssfg) \
     X(gw_model_rae_mssfg) \
     X(gw_model_rae_pssfg) \
-    X(gw_model_rae_max_sfg)
+    X(gw_model_rae_max_sfg) \
+    X(gw_model_swae)     \
+    X(gw_model_gmg_encoder)
 
 #define DECLARE(entry) extern const struct gw_model_entry entry;
 #define ADDRESS(entry) &entry,

@@ -6,7 +6,8 @@
 #include <string.h>
 
 const struct gw_prior_entry *const gw_priors[] = {
-    &gw_prior_gaussian, &gw_prior_np, &gw_prior_fnp, &gw_prior_gmp, &gw_prior_rae_gmm, NULL,
+    &gw_prior_gaussian, &gw_prior_np, &gw_prior_fnp, &gw_prior_gmp, &gw_prior_rae_gmm,
+    &gw_prior_pseudo_inputs, NULL,
 };
 
 const struct gw_prior_entry *gw_prior_find(const char *name) {

@@ -70,4 +70,7 @@ void gw_prior_init(struct gw_prior *prior, const char *kind, const struct gw_pri
 extern const struct gw_prior_entry gw_prior_gaussian, gw_prior_np, gw_prior_fnp, gw_prior_gmp,
     gw_prior_rae_gmm;
 
+/* The Symmetric WAE's prior: a name only, built by the swae model (gwae/models/swae.c). */
+extern const struct gw_prior_entry gw_prior_pseudo_inputs;
+
 #endif

@@ -193,3 +193,30 @@ void write_gz(const char *path, const unsigned char *data, size_t n) {
     cr_assert_eq(gzwrite(f, data, (unsigned)n), (int)n);
     gzclose(f);
 }
+
+/* writes dir/<prefix>-{images-idx3,labels-idx1}-ubyte.gz: n 28x28 images (a gradient that
+ * depends on the label) with labels i % 10 */
+void write_fake_fashion_split(const char *dir, const char *prefix, int n) {
+    static unsigned char images[16 + 100 * 784], labels[8 + 100];
+    const unsigned char ih[16] = {0, 0, 8, 3, 0, 0, 0, (unsigned char)n, 0, 0, 0, 28, 0, 0, 0, 28};
+    const unsigned char lh[8] = {0, 0, 8, 1, 0, 0, 0, (unsigned char)n};
+    memcpy(images, ih, 16);
+    memcpy(labels, lh, 8);
+    for (int i = 0; i < n; i++) {
+        labels[8 + i] = (unsigned char)(i % 10);
+        for (int p = 0; p < 784; p++) images[16 + i * 784 + p] = (unsigned char)((p * (i % 10 + 1)) % 256);
+    }
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte.gz", dir, prefix);
+    write_gz(path, images, 16 + (size_t)n * 784);
+    snprintf(path, sizeof path, "%s/%s-labels-idx1-ubyte.gz", dir, prefix);
+    write_gz(path, labels, 8 + (size_t)n);
+}
+
+/* a fake Fashion-MNIST folder tmp/fashion (100 training and 50 test images) into data */
+void write_fake_fashion(char data[PATH_MAX]) {
+    snprintf(data, PATH_MAX, "%s", at("fashion"));
+    mkdir(data, 0755);
+    write_fake_fashion_split(data, "train", 100);
+    write_fake_fashion_split(data, "t10k", 50);
+}

@@ -80,4 +80,11 @@ void assert_keys(const char *path, const char *const *keys, size_t n);
 /* Writes a gzip file holding n bytes of data. */
 void write_gz(const char *path, const unsigned char *data, size_t n);
 
+/* Writes dir/<prefix>-{images-idx3,labels-idx1}-ubyte.gz: n 28x28 images (a gradient that
+ * depends on the label) with labels i % 10. */
+void write_fake_fashion_split(const char *dir, const char *prefix, int n);
+
+/* A fake Fashion-MNIST folder tmp/fashion (100 training and 50 test images) into data. */
+void write_fake_fashion(char data[PATH_MAX]);
+
 #endif
