@@ -2,7 +2,6 @@
  * the shared decoder, and the reconstruction term alone. It has no prior of its own: samples
  * are decoded from N(0, I), which its codes were never asked to follow; its
  * out-of-distribution score is the reconstruction error. */
-#include <stdlib.h>
 
 #include "vae_family.h"
 
@@ -38,18 +37,12 @@ extern const struct gw_model_entry gw_model_ae;
 
 static enum tn_status make(const struct gw_common *common, const void *options,
                            const void *prior_options, struct tn_rng *rng, struct gw_model **out) {
-    struct gw_vae_base *v = calloc(1, sizeof *v);
-    TN_CHECK(v, "ae", "out of host memory");
-    gw_model_init(&v->base, &gw_model_ae, &ae_ops, common, options, NULL);
     const struct ae_options *o = options;
-    enum tn_status st = gw_vae_base_build(v, false, o->reconstruction, prior_options, rng);
-    if (st != TN_OK) {
-        gw_model_free(&v->base);
-        return st;
-    }
-    gw_vae_base_main_group(v);
-    *out = &v->base;
-    return TN_OK;
+    struct gw_vae_base *v;
+    enum tn_status st = gw_vae_model_new(sizeof *v, &gw_model_ae, &ae_ops, common, options, false,
+                                         o->reconstruction, prior_options, rng, true, &v);
+    *out = v ? &v->base : NULL;
+    return st;
 }
 
 static const struct gw_option option_rows[] = {

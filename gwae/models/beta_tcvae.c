@@ -87,17 +87,11 @@ static enum tn_status make(const struct gw_common *common, const void *options,
         return tn_error(TN_ERR_INVALID, "unknown TC estimator '%s' (mws or full-batch)", o->estimator);
     enum tn_status st = gw_gmg_check(&o->gmg);
     if (st != TN_OK) return st;
-    struct gw_vae_base *v = calloc(1, sizeof *v);
-    TN_CHECK(v, "beta-tcvae", "out of host memory");
-    gw_model_init(&v->base, &gw_model_beta_tcvae, &btc_ops, common, options, NULL);
-    st = gw_vae_base_build(v, true, o->reconstruction, prior_options, rng);
-    if (st != TN_OK) {
-        gw_model_free(&v->base);
-        return st;
-    }
-    gw_vae_base_main_group(v);
-    *out = &v->base;
-    return TN_OK;
+    struct gw_vae_base *v;
+    st = gw_vae_model_new(sizeof *v, &gw_model_beta_tcvae, &btc_ops, common, options, true,
+                          o->reconstruction, prior_options, rng, true, &v);
+    *out = v ? &v->base : NULL;
+    return st;
 }
 
 #define O(field) GW_FIELD(struct btc_options, field)

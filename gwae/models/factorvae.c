@@ -97,15 +97,13 @@ extern const struct gw_model_entry gw_model_factorvae;
 static enum tn_status make(const struct gw_common *common, const void *options,
                            const void *prior_options, struct tn_rng *rng, struct gw_model **out) {
     const struct factorvae_options *o = options;
-    struct factorvae *f = calloc(1, sizeof *f);
-    TN_CHECK(f, "factorvae", "out of host memory");
-    gw_model_init(&f->base.base, &gw_model_factorvae, &factorvae_ops, common, options,
-                  factorvae_free);
-    enum tn_status st = gw_vae_base_build(&f->base, true, o->reconstruction, prior_options, rng);
-    if (st != TN_OK) {
-        gw_model_free(&f->base.base);
-        return st;
-    }
+    struct gw_vae_base *v;
+    enum tn_status st = gw_vae_model_new(sizeof(struct factorvae), &gw_model_factorvae,
+                                         &factorvae_ops, common, options, true, o->reconstruction,
+                                         prior_options, rng, false, &v);
+    if (st != TN_OK) return st;
+    struct factorvae *f = (struct factorvae *)v;
+    f->base.base.base.free_impl = factorvae_free;
     f->disc = nn_sequential_new("discriminator");
     int64_t in = common->latent;
     for (int i = 0; i < 5; i++) {

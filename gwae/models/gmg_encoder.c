@@ -67,17 +67,11 @@ static enum tn_status make(const struct gw_common *common, const void *options,
     TN_CHECK(strcmp(o->gmg.map, "encoder") == 0, "gmg-encoder", "map %s", o->gmg.map);
     if (o->gmg.lambda == 0.0f && o->beta == 0.0f)
         return tn_error(TN_ERR_INVALID, "gmg-encoder with --gmg 0 and --beta 0 has no objective");
-    struct gw_vae_base *v = calloc(1, sizeof *v);
-    TN_CHECK(v, "gmg-encoder", "out of host memory");
-    gw_model_init(&v->base, &gw_model_gmg_encoder, &gmge_ops, common, options, NULL);
-    st = gw_vae_base_build(v, true, "gaussian", prior_options, rng);
-    if (st != TN_OK) {
-        gw_model_free(&v->base);
-        return st;
-    }
-    gw_vae_base_main_group(v);
-    *out = &v->base;
-    return TN_OK;
+    struct gw_vae_base *v;
+    st = gw_vae_model_new(sizeof *v, &gw_model_gmg_encoder, &gmge_ops, common, options, true,
+                          "gaussian", prior_options, rng, true, &v);
+    *out = v ? &v->base : NULL;
+    return st;
 }
 
 static const struct gw_option option_rows[] = {

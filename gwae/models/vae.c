@@ -2,7 +2,6 @@
  * decoder with the prior N(0, I), and the loss reconstruction + beta KL, beta = 1 for the VAE.
  * One file for both: the beta-VAE is the VAE with its KL weighted, nothing else, except that
  * the beta-VAE takes the Gromov-Monge gap regulariser (--gmg, gmg.h). */
-#include <stdlib.h>
 
 #include "gmg.h"
 
@@ -56,19 +55,14 @@ static const struct gw_model_ops vae_ops = {
 static enum tn_status make_entry(const struct gw_model_entry *entry, const struct gw_common *common,
                                  const void *options, const void *prior_options,
                                  struct tn_rng *rng, struct gw_model **out) {
-    struct gw_vae_base *v = calloc(1, sizeof *v);
-    TN_CHECK(v, entry->name, "out of host memory");
-    gw_model_init(&v->base, entry, &vae_ops, common, options, NULL);
     const struct vae_options *o = options;
     enum tn_status st = gw_gmg_check(&o->gmg);
-    if (st == TN_OK) st = gw_vae_base_build(v, true, o->reconstruction, prior_options, rng);
-    if (st != TN_OK) {
-        gw_model_free(&v->base);
-        return st;
-    }
-    gw_vae_base_main_group(v);
-    *out = &v->base;
-    return TN_OK;
+    if (st != TN_OK) return st;
+    struct gw_vae_base *v;
+    st = gw_vae_model_new(sizeof *v, entry, &vae_ops, common, options, true, o->reconstruction,
+                          prior_options, rng, true, &v);
+    *out = v ? &v->base : NULL;
+    return st;
 }
 
 extern const struct gw_model_entry gw_model_vae, gw_model_beta_vae;

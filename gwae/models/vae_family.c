@@ -5,6 +5,7 @@
  */
 #include "vae_family.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 const char *const gw_reconstructions[] = {"gaussian", "bernoulli", NULL};
@@ -24,6 +25,25 @@ enum tn_status gw_vae_base_build(struct gw_vae_base *v, bool gaussian, const cha
     v->decoder = gw_decoder_new(c, rng);
     nn_module_add_child(&v->base.base, &v->decoder->base);
     return gw_model_add_prior(&v->base, prior_options, rng);
+}
+
+enum tn_status gw_vae_model_new(size_t size, const struct gw_model_entry *entry,
+                                const struct gw_model_ops *ops, const struct gw_common *common,
+                                const void *options, bool gaussian, const char *reconstruction,
+                                const void *prior_options, struct tn_rng *rng, bool main_group,
+                                struct gw_vae_base **out) {
+    *out = NULL;
+    struct gw_vae_base *v = calloc(1, size);
+    TN_CHECK(v && size >= sizeof *v, entry->name, "out of host memory");
+    gw_model_init(&v->base, entry, ops, common, options, NULL);
+    enum tn_status st = gw_vae_base_build(v, gaussian, reconstruction, prior_options, rng);
+    if (st != TN_OK) {
+        gw_model_free(&v->base);
+        return st;
+    }
+    if (main_group) gw_vae_base_main_group(v);
+    *out = v;
+    return TN_OK;
 }
 
 void gw_vae_base_main_group(struct gw_vae_base *v) {

@@ -35,6 +35,16 @@ struct gw_vae_base {
     bool bernoulli;                /* Bernoulli reconstruction instead of Gaussian */
 };
 
+/* Makes a baseline of size bytes (a struct that starts with struct gw_vae_base): the shared
+ * part (gw_model_init), the encoder (gaussian: with its logvar head), the decoder and the
+ * prior, and, with main_group, the main group (gw_vae_base_main_group). *out is the new model,
+ * or NULL with the status of what failed (a bad reconstruction name, a prior). */
+enum tn_status gw_vae_model_new(size_t size, const struct gw_model_entry *entry,
+                                const struct gw_model_ops *ops, const struct gw_common *common,
+                                const void *options, bool gaussian, const char *reconstruction,
+                                const void *prior_options, struct tn_rng *rng, bool main_group,
+                                struct gw_vae_base **out);
+
 /* Builds the encoder (gaussian: with its logvar head), the decoder and the prior of v, in
  * that order of draws; reconstruction is the option's text. TN_ERR_INVALID on a bad name. */
 enum tn_status gw_vae_base_build(struct gw_vae_base *v, bool gaussian, const char *reconstruction,

@@ -2,7 +2,6 @@
  * `wae`, MMDVAE): reconstruction + (1 - alpha) KL + (alpha + lambda - 1) MMD(z_p, z) between
  * the batch's codes z ~ q(z|x) and as many draws z_p ~ N(0, I), with the biased estimator
  * (diagonals included) and the RBF kernel of vaetc or an inverse multiquadric one. */
-#include <stdlib.h>
 #include <string.h>
 
 #include "vae_family.h"
@@ -77,17 +76,11 @@ static enum tn_status make(const struct gw_common *common, const void *options,
     const struct wae_options *o = options;
     if (strcmp(o->kernel, "rbf") != 0 && strcmp(o->kernel, "imq") != 0)
         return tn_error(TN_ERR_INVALID, "unknown MMD kernel '%s' (rbf or imq)", o->kernel);
-    struct gw_vae_base *v = calloc(1, sizeof *v);
-    TN_CHECK(v, "wae-mmd", "out of host memory");
-    gw_model_init(&v->base, &gw_model_wae_mmd, &wae_ops, common, options, NULL);
-    enum tn_status st = gw_vae_base_build(v, true, o->reconstruction, prior_options, rng);
-    if (st != TN_OK) {
-        gw_model_free(&v->base);
-        return st;
-    }
-    gw_vae_base_main_group(v);
-    *out = &v->base;
-    return TN_OK;
+    struct gw_vae_base *v;
+    enum tn_status st = gw_vae_model_new(sizeof *v, &gw_model_wae_mmd, &wae_ops, common, options,
+                                         true, o->reconstruction, prior_options, rng, true, &v);
+    *out = v ? &v->base : NULL;
+    return st;
 }
 
 #define O(field) GW_FIELD(struct wae_options, field)
