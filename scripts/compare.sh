@@ -4,11 +4,14 @@
 # skips what is already done and resumes what a kill interrupted, then tables and figures
 # with `gwae compare` (docs/results.md quotes them).
 #
-#   scripts/compare.sh [--set NAME] [--seeds N] [--jobs N] [--out DIR] [--quick] [--dry-run]
-#                      [--gwae PATH] [--list]
+#   scripts/compare.sh [--set NAME] [--budget small|long] [--seeds N] [--jobs N] [--out DIR]
+#                      [--quick] [--dry-run] [--gwae PATH] [--list]
 #
 #   --set NAME   disentanglement (generated shapes), generation (Fashion-MNIST, footwear held
-#                out), ood (the same runs, their out-of-distribution AUC), or all (default)
+#                out), ood (the same runs, their out-of-distribution AUC), all (the three), or
+#                family (every model with its official options on both datasets)
+#   --budget B   small: the small default of gwae train (6 epochs of 16,000 images, minutes);
+#                long (default): the comparison's budget, BUDGET_* below
 #   --seeds N    seeds 1..N of every configuration (default 3)
 #   --jobs N     runs at once (default: the number of cores), each with --threads 1
 #   --out DIR    runs in DIR/runs, logs in DIR/logs, tables in DIR/<set> (default runs/compare)
@@ -26,12 +29,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-set_name=all seeds=3 jobs=$(nproc) out=runs/compare quick=0 dry=0 list=0 gwae=build/gwae
+set_name=all budget=long seeds=3 jobs=$(nproc) out=runs/compare quick=0 dry=0 list=0 gwae=build/gwae
 usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
   case "$1" in
     --set) set_name=${2:?--set needs a name}; shift 2 ;;
     --seeds) seeds=${2:?--seeds needs a number}; shift 2 ;;
+    --budget) budget=${2:?--budget needs small or long}; shift 2 ;;
     --jobs) jobs=${2:?--jobs needs a number}; shift 2 ;;
     --out) out=${2:?--out needs a directory}; shift 2 ;;
     --gwae) gwae=${2:?--gwae needs a path}; shift 2 ;;
@@ -44,11 +48,16 @@ while (($#)); do
 done
 [[ $seeds =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: --seeds $seeds is not a positive number" >&2; exit 2; }
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: --jobs $jobs is not a positive number" >&2; exit 2; }
+[[ $budget =~ ^(small|long)$ ]] || { echo "compare.sh: --budget $budget is not small or long" >&2; exit 2; }
 
 # ---- the budget and the data ----
 BUDGET_SHAPES="--dataset shapes --shapes-count 12000 --limit 8000 --epochs 30 --patience 0"
 BUDGET_FASHION="--dataset fashion-mnist --holdout-classes 5,7,9 --limit 8000 --epochs 30 --patience 0"
 EVAL="--pairs 4000"
+if [ "$budget" = small ]; then
+  BUDGET_SHAPES="--dataset shapes"
+  BUDGET_FASHION="--dataset fashion-mnist --holdout-classes 5,7,9"
+fi
 if ((quick)); then
   BUDGET_SHAPES="--dataset shapes --shapes-count 160 --limit 64 --image-size 32 --width 0.125 --batch 8 --steps 20"
   BUDGET_FASHION=$BUDGET_SHAPES
@@ -57,6 +66,7 @@ if ((quick)); then
 fi
 
 # ---- the configurations: "label|gwae train options" ----
+GMG_LAMBDA=${GMG_LAMBDA:-1}
 disentanglement=(
   "gwae-np|--model gwae --prior np"
   "gwae-fnp|--model gwae --prior fnp"
@@ -76,6 +86,27 @@ generation=(
   "factorvae|--model factorvae"
   "wae-mmd|--model wae-mmd"
 )
+# every model of the family with its official options (the GMG weight excepted: see
+# docs/results.md), for the table of issue 11, 12 and 13's rows
+family=(
+  "gwae-np|--model gwae --prior np"
+  "ae|--model ae"
+  "vae|--model vae"
+  "beta-vae|--model beta-vae"
+  "beta-tcvae|--model beta-tcvae"
+  "factorvae|--model factorvae"
+  "wae-mmd|--model wae-mmd"
+  "rae-sfg|--model rae-sfg"
+  "rae-ssfg|--model rae-ssfg"
+  "rae-mssfg|--model rae-mssfg"
+  "rae-pssfg|--model rae-pssfg"
+  "rae-max-sfg|--model rae-max-sfg"
+  "swae|--model swae"
+  "beta-vae-gmg|--model beta-vae --gmg $GMG_LAMBDA"
+  "beta-vae-dst|--model beta-vae --gmg $GMG_LAMBDA --gmg-dst-only"
+  "beta-tcvae-gmg|--model beta-tcvae --gmg $GMG_LAMBDA"
+  "gmg-encoder|--model gmg-encoder"
+)
 if ((quick)); then
   disentanglement=("gwae-np|--model gwae --prior np" "vae|--model vae" "factorvae|--model factorvae")
   generation=("${disentanglement[@]}")
@@ -88,7 +119,10 @@ configs() {
     disentanglement) for c in "${disentanglement[@]}"; do echo "shapes|$c"; done ;;
     generation|ood) for c in "${generation[@]}"; do echo "fashion|$c"; done ;;
     all) configs disentanglement; configs generation ;;
-    *) echo "compare.sh: unknown set '$1' (disentanglement, generation, ood, all)" >&2; return 2 ;;
+    family) for c in "${family[@]}"; do echo "shapes|$c"; done
+            for c in "${family[@]}"; do echo "fashion|$c"; done ;;
+    *) echo "compare.sh: unknown set '$1' (disentanglement, generation, ood, all, family)" >&2
+       return 2 ;;
   esac
 }
 lines=$(configs "$set_name") || exit 2
@@ -149,8 +183,12 @@ echo "== runs finished in $(( $(date +%s) - start )) s"
 ((failed == 0)) || { echo "compare.sh: some runs failed (their logs are in $out/logs); run again to resume" >&2; exit 1; }
 
 # ---- the tables ----
-for set in disentanglement generation; do
-  [ "$set_name" = all ] || [ "$set_name" = "$set" ] || { [ "$set" = generation ] && [ "$set_name" = ood ]; } || continue
+for set in disentanglement generation family; do
+  case "$set_name:$set" in
+    all:disentanglement|all:generation|ood:generation|disentanglement:disentanglement) ;;
+    generation:generation|family:family) ;;
+    *) continue ;;
+  esac
   set_dirs=()
   while IFS='|' read -r dataset label _; do
     for ((s = 1; s <= seeds; s++)); do set_dirs+=("$out/runs/$dataset-$label-s$s"); done
