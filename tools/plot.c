@@ -531,7 +531,10 @@ enum tn_status plot_tiles(const char *path, const char *const *images, const cha
         st = canvas_new(&c, &size);
         for (int k = 0; k < n && st == TN_OK; k++) {
             int x0 = k % cols * cell_w, y0 = k / cols * (cell_h + caption);
-            draw_text(&c, x0 + 8, y0 + 4, captions[k], ink, 2, false);
+            /* a caption too long for its tile at double size is drawn at single size */
+            int scale = text_width(captions[k], 2) <= cell_w - 16 ? 2 : 1;
+            draw_text(&c, x0 + 8, y0 + 4 + (2 - scale) * FONT_HEIGHT / 2, captions[k], ink, scale,
+                      false);
             for (int y = 0; y < h[k]; y++)
                 memcpy(c.rgb + ((size_t)(y0 + caption + y) * (size_t)c.w + (size_t)x0) * 3,
                        rgb[k] + (size_t)y * (size_t)w[k] * 3, (size_t)w[k] * 3);
