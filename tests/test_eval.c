@@ -311,5 +311,6 @@ Test(eval, losses_are_the_image_weighted_mean_of_the_batches) {
     cr_assert(isnan(gw_terms_get(&mean, "loss_disc")), "a critic term in an eval step's mean");
     gw_terms_free(&mean);
     gw_terms_free(&one);
+    gw_dataset_free(&d);
     gw_model_free(m);
 }
